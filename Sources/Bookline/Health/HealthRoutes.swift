@@ -1,0 +1,88 @@
+import BooklineCore
+import Foundation
+import Hummingbird
+
+/// `GET /health`: overall status, database, messaging and service configuration (never secrets).
+/// 200 when ok or degraded, 503 when critical, so load balancers drop a broken instance.
+struct HealthRoutes {
+    let config: AppConfig
+    let monitor: DatabaseHealthMonitor
+    let startedAt: ContinuousClock.Instant
+
+    struct Report: Encodable {
+        struct Memory: Encodable { let rss_bytes: Int? }
+        struct DatabaseBlock: Encodable {
+            let engine: String
+            let status: HealthStatus
+            let response_time_ms: Double?
+            let consecutive_failures: Int
+            let last_checked_at: Date?
+            let migrations_applied: Int?
+        }
+        struct Channel: Encodable {
+            let configured: Bool
+            let mode: String
+        }
+        struct Messaging: Encodable {
+            let sms: Channel
+            let email: Channel
+        }
+        struct Configured: Encodable { let configured: Bool }
+        struct Services: Encodable {
+            let voice_ai: Configured
+            let encryption: Configured
+        }
+
+        let status: HealthStatus
+        let version: String
+        let uptime_seconds: Int
+        let memory: Memory
+        let database: DatabaseBlock
+        let messaging: Messaging
+        let services: Services
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("health", use: health)
+    }
+
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var state = monitor.current
+        if state.lastCheckedAt == nil { state = await monitor.probe() }
+        let report = Report(
+            status: state.status,
+            version: BooklineVersion.current,
+            uptime_seconds: Int((ContinuousClock.now - startedAt).components.seconds),
+            memory: .init(rss_bytes: ProcessMemory.residentBytes()),
+            database: .init(
+                engine: config.engineName, status: state.status, response_time_ms: state.responseTimeMs,
+                consecutive_failures: state.consecutiveFailures, last_checked_at: state.lastCheckedAt,
+                migrations_applied: state.migrationsApplied
+            ),
+            messaging: .init(
+                sms: .init(configured: config.twilioConfigured, mode: config.twilioConfigured ? "live" : "simulation"),
+                email: .init(configured: config.smtpConfigured, mode: config.smtpConfigured ? "live" : "simulation")
+            ),
+            services: .init(
+                voice_ai: .init(configured: config.voiceAIConfigured),
+                encryption: .init(configured: config.masterKey != nil)
+            )
+        )
+        var response = try report.response(from: request, context: context)
+        response.status = state.status == .critical ? .serviceUnavailable : .ok
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+}
+
+extension HealthRoutes.Report: ResponseEncodable {}
+
+enum ProcessMemory {
+    /// Resident set size from /proc/self/statm (Linux); nil elsewhere.
+    static func residentBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the whole application from the environment, as `bookline serve` runs it.
+public func buildApplication(
+    config: AppConfig,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let services = try await AppServices.make(config: config, logger: logger)
+    return try buildApplication(services, onServerRunning: onServerRunning)
+}
+
+/// Builds the application around already-made services (tests use this with a fresh database).
+public func buildApplication(
+    _ services: AppServices,
+    onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = try buildRouter(services)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(services.config.host, port: services.config.port),
+            serverName: "Bookline"
+        ),
+        services: [
+            DatabaseLifecycleService(database: services.database),
+            DatabaseProbeService(
+                monitor: services.databaseHealth,
+                interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
+            ),
+        ],
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? services.config.port
+            await onServerRunning(services.config.baseURL(port: port))
+        },
+        logger: services.logger
+    )
+}
+
+/// Every route and middleware. Outermost first: request id, security headers, access log,
+/// metrics, problem rendering, body limit, static files, then the routes; `/api` routes also
+/// pass tenant resolution and get a `TenantRequestContext`.
+public func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
+    _ = MetricsRegistry.registry
+    let router = Router(context: AppRequestContext.self)
+    router.addMiddleware {
+        RequestIdMiddleware()
+        SecureHeadersMiddleware(httpsOnly: services.config.baseURL.hasPrefix("https://"))
+        AccessLogMiddleware(logger: services.logger)
+        MetricsMiddleware()
+        ProblemMiddleware(logger: services.logger)
+        BodyLimitMiddleware(limit: services.config.maxBodyBytes)
+        FileMiddleware(
+            services.paths.publicFiles.path,
+            cacheControl: .init([(MediaType(type: .any), [.noCache])]),
+            searchForIndexHtml: true,
+            logger: services.logger
+        )
+    }
+
+    HealthRoutes(config: services.config, monitor: services.databaseHealth, startedAt: services.startedAt)
+        .addRoutes(to: router)
+    MetricsRegistry.addRoutes(to: router)
+    try DocsRoutes(spec: services.spec).addRoutes(to: router)
+    try PageRoutes(publicFolder: services.paths.publicFiles).addRoutes(to: router)
+    router.get("monitor/tenant-resolution") { _, _ in services.tenantResolution.snapshot }
+
+    let api = router.group("api")
+        .add(middleware: TenantResolutionMiddleware(
+            resolvers: services.credentialResolvers,
+            tenants: services.tenants,
+            monitor: services.tenantResolution
+        ))
+        .group(context: TenantRequestContext.self)
+    TenantRoutes(tenants: services.tenants, now: services.now).addRoutes(to: api)
+    return router
+}
+
+extension TenantResolutionMonitor.Snapshot: ResponseEncodable {}

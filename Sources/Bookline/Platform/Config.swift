@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import PostgresKit
+
+/// Everything Bookline reads from its environment, parsed once at start.
+///
+/// Each variable is documented in README.md and `.env.example`. A bad value stops startup
+/// with a `ConfigError`, whose description is one line naming the variable.
+public struct AppConfig: Sendable {
+    public enum Storage: Sendable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var storage: Storage = .sqlite(path: "./data/bookline.sqlite")
+    /// 32 bytes that encrypt provider secrets at rest; optional until secrets are stored.
+    public var masterKey: Data?
+    public var publicURL: String?
+    public var logLevel: Logger.Level = .info
+    /// Largest accepted request body; larger ones get 413.
+    public var maxBodyBytes: Int = 1 << 20
+    /// Upper bound for `BOOKLINE_MAX_BODY_BYTES`.
+    public static let maxBodyBytesCeiling = 64 << 20
+    /// Seconds between background database probes.
+    public var databaseProbeInterval: Double = 300
+    /// Connections per event loop (PostgreSQL) or in total per loop (SQLite readers).
+    public var databasePoolSize: Int = 4
+    /// Apply pending migrations when the server starts.
+    public var migrateOnStart: Bool = true
+    /// Where `migrations/`, `public/` and `tenants/` live; found automatically when nil.
+    public var resourceRoot: String?
+    /// Provider settings: only whether they are set is used so far (see /health).
+    public var twilioConfigured = false
+    public var smtpConfigured = false
+    public var voiceAIConfigured = false
+
+    /// Test-only: accept `X-Bookline-Dev-Tenant` as a credential. Never read from the environment.
+    public var allowDevTenantHeader = false
+    /// Test-only: the PostgreSQL schema to use (each test gets a fresh one).
+    public var postgresSchema: String?
+
+    public init() {}
+
+    /// The URL people open: `BOOKLINE_PUBLIC_URL`, or derived from host and port.
+    public var baseURL: String { baseURL(port: port) }
+
+    /// The base URL for a server bound to `port` (differs from `port` when 0 picked a free one).
+    public func baseURL(port: Int) -> String {
+        if let publicURL { return publicURL }
+        let shownHost = host == "0.0.0.0" || host == "::" ? "localhost" : host
+        return "http://\(shownHost):\(port)"
+    }
+
+    public var engineName: String {
+        switch storage {
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
+
+    /// Parses the process environment (or a given dictionary, for tests).
+    public static func load(from env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> AppConfig {
+        var config = AppConfig()
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+
+        if let host = value("BOOKLINE_HOST") { config.host = host }
+        if let port = value("BOOKLINE_PORT") {
+            guard let number = Int(port), (1...65535).contains(number) else {
+                throw ConfigError("BOOKLINE_PORT", "must be a port number from 1 to 65535", got: port)
+            }
+            config.port = number
+        }
+        if let path = value("BOOKLINE_DB") { config.storage = .sqlite(path: path) }
+        if let url = value("DATABASE_URL") {
+            try validatePostgresURL(url)
+            config.storage = .postgres(url: url)
+        }
+        if let key = value("BOOKLINE_MASTER_KEY") {
+            guard let data = Data(base64Encoded: key), data.count == 32 else {
+                throw ConfigError("BOOKLINE_MASTER_KEY", "must be 32 bytes in base64 (try: openssl rand -base64 32)", got: nil)
+            }
+            config.masterKey = data
+        }
+        if let url = value("BOOKLINE_PUBLIC_URL") {
+            guard let parts = URLComponents(string: url), ["http", "https"].contains(parts.scheme ?? ""),
+                  let host = parts.host, !host.isEmpty
+            else {
+                throw ConfigError("BOOKLINE_PUBLIC_URL", "must be an http(s) URL such as https://bookline.example.com", got: url)
+            }
+            config.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let level = value("LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigError("LOG_LEVEL", "must be one of \(names)", got: level)
+            }
+            config.logLevel = parsed
+        }
+        if let bytes = value("BOOKLINE_MAX_BODY_BYTES") {
+            guard let number = Int(bytes), (1024...maxBodyBytesCeiling).contains(number) else {
+                throw ConfigError("BOOKLINE_MAX_BODY_BYTES", "must be a whole number of bytes from 1024 to \(maxBodyBytesCeiling)", got: bytes)
+            }
+            config.maxBodyBytes = number
+        }
+        if let seconds = value("BOOKLINE_DB_PROBE_INTERVAL") {
+            guard let number = Double(seconds), number >= 1, number.isFinite else {
+                throw ConfigError("BOOKLINE_DB_PROBE_INTERVAL", "must be a number of seconds, at least 1", got: seconds)
+            }
+            config.databaseProbeInterval = number
+        }
+        if let size = value("BOOKLINE_DB_POOL_SIZE") {
+            guard let number = Int(size), (1...100).contains(number) else {
+                throw ConfigError("BOOKLINE_DB_POOL_SIZE", "must be a whole number from 1 to 100", got: size)
+            }
+            config.databasePoolSize = number
+        }
+        if let migrate = value("BOOKLINE_MIGRATE_ON_START") {
+            switch migrate.lowercased() {
+            case "1", "true", "yes", "on": config.migrateOnStart = true
+            case "0", "false", "no", "off": config.migrateOnStart = false
+            default: throw ConfigError("BOOKLINE_MIGRATE_ON_START", "must be true or false", got: migrate)
+            }
+        }
+        config.resourceRoot = value("BOOKLINE_HOME")
+        config.twilioConfigured = value("TWILIO_ACCOUNT_SID") != nil && value("TWILIO_AUTH_TOKEN") != nil
+        config.smtpConfigured = value("SMTP_URL") != nil
+        config.voiceAIConfigured = value("VOICE_AI_API_KEY") != nil
+        return config
+    }
+
+    private static func validatePostgresURL(_ url: String) throws(ConfigError) {
+        // Never echo the URL: it usually carries a password.
+        let shape = "must look like postgres://user:password@host:5432/database (optional ?sslmode=require)"
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {
+            throw ConfigError("DATABASE_URL", shape, got: nil)
+        }
+        guard let host = parts.host, !host.isEmpty, let user = parts.user, !user.isEmpty else {
+            throw ConfigError("DATABASE_URL", shape, got: nil)
+        }
+        if let mode = parts.queryItems?.last(where: { ["sslmode", "tlsmode", "ssl", "tls"].contains($0.name.lowercased()) })?.value {
+            let known = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full", "true", "false"]
+            guard known.contains(mode) else {
+                throw ConfigError("DATABASE_URL", "sslmode must be one of disable, prefer, require, verify-full", got: nil)
+            }
+        }
+        do {
+            _ = try SQLPostgresConfiguration(url: url)
+        } catch {
+            throw ConfigError("DATABASE_URL", shape, got: nil)
+        }
+    }
+}
+
+/// A configuration problem, described in one line that names the variable.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let variable: String
+    public let description: String
+
+    public init(_ variable: String, _ problem: String, got value: String?) {
+        self.variable = variable
+        let shown = value.map { " (got \"\($0.prefix(80))\")" } ?? ""
+        self.description = "\(variable) \(problem)\(shown)"
+            .replacingOccurrences(of: "\n", with: " ")
+    }
+}

@@ -1,0 +1,106 @@
+@preconcurrency import AsyncKit
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// The one storage handle: SQLKit over SQLite or PostgreSQL, so queries are written once.
+public final class Database: Sendable {
+    public enum Engine: String, Sendable { case sqlite, postgres }
+
+    public let engine: Engine
+    /// Pooled access for single statements.
+    public let sql: any SQLDatabase
+    private let closePool: @Sendable () async throws -> Void
+
+    init(engine: Engine, sql: any SQLDatabase, closePool: @escaping @Sendable () async throws -> Void) {
+        self.engine = engine
+        self.sql = sql
+        self.closePool = closePool
+    }
+
+    /// Opens the configured database. SQLite files (and their folder) are created on first use.
+    public static func open(_ config: AppConfig, logger: Logger) async throws -> Database {
+        switch config.storage {
+        case .sqlite(let path):
+            return try await openSQLite(path: path, poolSize: config.databasePoolSize, logger: logger)
+        case .postgres(let url):
+            return try openPostgres(url: url, schema: config.postgresSchema, poolSize: config.databasePoolSize, logger: logger)
+        }
+    }
+
+    /// Runs `body` on one connection inside a transaction: committed when it returns,
+    /// rolled back when it throws. SQLite takes the write lock up front (`BEGIN IMMEDIATE`)
+    /// so two writers wait on the busy timeout instead of failing with SQLITE_BUSY mid-way.
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let begin: SQLQueryString = engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+        return try await sql.withSession { session in
+            try await session.raw(begin).run()
+            do {
+                let result = try await body(session)
+                try await session.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await session.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    /// Closes every pooled connection; called once on shutdown.
+    public func close() async {
+        try? await closePool()
+    }
+
+    /// The pool logs every failed connect at error level; `withRetry` and the health probe
+    /// already report those once, with context, so the pool only speaks when it is critical.
+    private static func poolLogger(_ logger: Logger) -> Logger {
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .critical)
+        return quiet
+    }
+
+    private static func openSQLite(path: String, poolSize: Int, logger: Logger) async throws -> Database {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let source = SQLiteSource(path: url.path)
+        // WAL is a property of the file, so set it once; readers then never block the writer.
+        let setup = try await source.open(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+        _ = try await setup.query("PRAGMA journal_mode = WAL")
+        try await setup.close()
+
+        let pool = EventLoopGroupConnectionPool(
+            source: source,
+            maxConnectionsPerEventLoop: poolSize,
+            pruneInterval: .seconds(60),
+            logger: poolLogger(logger),
+            on: MultiThreadedEventLoopGroup.singleton
+        )
+        let database = PooledSQLiteDatabase(pool: pool, logger: poolLogger(logger))
+        return Database(engine: .sqlite, sql: database.sql(), closePool: { try await pool.shutdownAsync() })
+    }
+
+    private static func openPostgres(url: String, schema: String?, poolSize: Int, logger: Logger) throws -> Database {
+        var configuration = try SQLPostgresConfiguration(url: url)
+        if let schema { configuration.searchPath = [schema] }
+        configuration.coreConfiguration.options.connectTimeout = .seconds(5)
+        let pool = EventLoopGroupConnectionPool(
+            source: PostgresConnectionSource(sqlConfiguration: configuration),
+            maxConnectionsPerEventLoop: poolSize,
+            requestTimeout: .seconds(10),
+            pruneInterval: .seconds(60),
+            logger: poolLogger(logger),
+            on: MultiThreadedEventLoopGroup.singleton
+        )
+        return Database(
+            engine: .postgres,
+            sql: pool.database(logger: poolLogger(logger)).sql(),
+            closePool: { try await pool.shutdownAsync() }
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// The context every request carries. Middleware fill in the request id and, on `/api`
+/// routes, the resolved tenant.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Accepted from `X-Request-Id` or minted; echoed on the response and in every error body.
+    public var requestId: String = ""
+    /// Set by `TenantResolutionMiddleware`; handlers use `TenantRequestContext` instead.
+    public var tenant: TenantContext?
+    /// Shared with the access log, which wraps the middleware that resolves the tenant.
+    public let logFields = RequestLogFields()
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// `BodyLimitMiddleware` enforces the configured limit; this is only a last wall.
+    public var maxUploadSize: Int { AppConfig.maxBodyBytesCeiling }
+    public var responseEncoder: JSONEncoder { .bookline }
+}
+
+/// The context of tenant-scoped routes: a tenant is always present, so a handler cannot
+/// forget to check it. Built from `AppRequestContext` after tenant resolution.
+public struct TenantRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let requestId: String
+    public let tenant: TenantContext
+
+    public init(context: AppRequestContext) throws {
+        guard let tenant = context.tenant else {
+            throw Problem.unauthorized("No credential was given.")
+        }
+        self.coreContext = context.coreContext
+        self.requestId = context.requestId
+        self.tenant = tenant
+    }
+
+    public var maxUploadSize: Int { AppConfig.maxBodyBytesCeiling }
+    public var responseEncoder: JSONEncoder { .bookline }
+}
+
+/// Fields the access log line reports that inner middleware discover (the tenant).
+public final class RequestLogFields: Sendable {
+    private let tenant = Mutex<String?>(nil)
+
+    public var tenantId: String? {
+        get { tenant.withLock { $0 } }
+        set { tenant.withLock { $0 = newValue } }
+    }
+}
+
+extension JSONEncoder {
+    /// ISO-8601 UTC times on the wire, stable key order for readable diffs.
+    public static let bookline: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    public static let bookline: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+
+/// `GET/PATCH /api/tenant`: the calling tenant's own profile.
+struct TenantRoutes {
+    let tenants: TenantStore
+    let now: @Sendable () -> Date
+
+    struct ProfileResponse: ResponseEncodable {
+        let id: String
+        let slug: String
+        let businessName: String
+        let industry: String
+        let tier: String
+        let status: String
+        let timezone: String
+        let createdAt: Date
+        let updatedAt: Date
+
+        init(_ tenant: Tenant) {
+            id = tenant.id
+            slug = tenant.slug
+            businessName = tenant.businessName
+            industry = tenant.industry
+            tier = tenant.tier
+            status = tenant.status.rawValue
+            timezone = tenant.timezone
+            createdAt = tenant.createdAt
+            updatedAt = tenant.updatedAt
+        }
+    }
+
+    struct ProfilePatch: Decodable {
+        var businessName: String?
+        var timezone: String?
+    }
+
+    func addRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("tenant", use: show)
+        group.patch("tenant", use: update)
+    }
+
+    @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> ProfileResponse {
+        guard let tenant = try await tenants.find(id: context.tenant.tenantId) else { throw Problem.notFound() }
+        return ProfileResponse(tenant)
+    }
+
+    @Sendable func update(_ request: Request, context: TenantRequestContext) async throws -> ProfileResponse {
+        let patch = try await request.decodeJSON(as: ProfilePatch.self, context: context)
+        var errors: [Problem.FieldError] = []
+        let name = patch.businessName?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let name, !(2...120).contains(name.count) {
+            errors.append(.init(field: "businessName", message: "must be 2 to 120 characters"))
+        }
+        if let zone = patch.timezone, TimeZone(identifier: zone) == nil || zone.count > 64 {
+            errors.append(.init(field: "timezone", message: "must be an IANA time zone such as Europe/London"))
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+        guard let tenant = try await tenants.updateProfile(
+            tenantId: context.tenant.tenantId, businessName: name, timezone: patch.timezone, now: now()
+        ) else { throw Problem.notFound() }
+        return ProfileResponse(tenant)
+    }
+}

@@ -1,0 +1,90 @@
+import BooklineCore
+import Foundation
+import SQLKit
+
+/// SQL for the `tenants` table. Stores never see HTTP types.
+public struct TenantStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public struct NewTenant: Sendable {
+        public var businessName: String
+        public var industry: String
+        public var tier: String
+        public var timezone: String
+        public var settingsJSON: String
+
+        public init(businessName: String, industry: String = "generic", tier: String = "free",
+                    timezone: String = "Europe/London", settingsJSON: String = "{}") {
+            self.businessName = businessName
+            self.industry = industry
+            self.tier = tier
+            self.timezone = timezone
+            self.settingsJSON = settingsJSON
+        }
+    }
+
+    /// Inserts a tenant with a slug derived from its name, made unique with a numeric suffix.
+    public func create(_ new: NewTenant, now: Date, on db: (any SQLDatabase)? = nil) async throws -> Tenant {
+        let db = db ?? database.sql
+        let base = Slug.make(from: new.businessName)
+        let taken = try await db.raw("""
+            SELECT slug FROM tenants WHERE slug = \(bind: base) OR slug LIKE \(bind: base + "-%")
+            """).all().map { try $0.decode(column: "slug", as: String.self) }
+        let slug = Slug.firstFree(base: base, taken: Set(taken))
+        let tenant = Tenant(
+            id: Identifier.make(now: now), slug: slug, businessName: new.businessName, industry: new.industry,
+            tier: new.tier, status: .active, timezone: new.timezone, createdAt: now, updatedAt: now
+        )
+        try await db.raw("""
+            INSERT INTO tenants (id, slug, business_name, industry, tier, status, timezone, settings, created_at, updated_at)
+            VALUES (\(bind: tenant.id), \(bind: tenant.slug), \(bind: tenant.businessName), \(bind: tenant.industry),
+                    \(bind: tenant.tier), \(bind: tenant.status.rawValue), \(bind: tenant.timezone),
+                    \(bind: new.settingsJSON), \(bind: now), \(bind: now))
+            """).run()
+        return tenant
+    }
+
+    public func find(id: String) async throws -> Tenant? {
+        guard Identifier.isValid(id) else { return nil }
+        return try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) FROM tenants WHERE id = \(bind: id)")
+            .first().map(Self.decode)
+    }
+
+    public func setStatus(_ status: TenantStatus, tenantId: String, now: Date) async throws {
+        try await database.sql.raw("""
+            UPDATE tenants SET status = \(bind: status.rawValue), updated_at = \(bind: now) WHERE id = \(bind: tenantId)
+            """).run()
+    }
+
+    /// Applies the given profile changes and returns the updated tenant (nil if it does not exist).
+    public func updateProfile(tenantId: String, businessName: String?, timezone: String?, now: Date) async throws -> Tenant? {
+        try await database.transaction { db in
+            var update = db.update("tenants").set("updated_at", to: now).where("id", .equal, tenantId)
+            if let businessName { update = update.set("business_name", to: businessName) }
+            if let timezone { update = update.set("timezone", to: timezone) }
+            try await update.run()
+            return try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM tenants WHERE id = \(bind: tenantId)")
+                .first().map(Self.decode)
+        }
+    }
+
+    static let columns = "id, slug, business_name, industry, tier, status, timezone, created_at, updated_at"
+
+    static func decode(_ row: any SQLRow) throws -> Tenant {
+        Tenant(
+            id: try row.decode(column: "id", as: String.self),
+            slug: try row.decode(column: "slug", as: String.self),
+            businessName: try row.decode(column: "business_name", as: String.self),
+            industry: try row.decode(column: "industry", as: String.self),
+            tier: try row.decode(column: "tier", as: String.self),
+            status: TenantStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .suspended,
+            timezone: try row.decode(column: "timezone", as: String.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self)
+        )
+    }
+}

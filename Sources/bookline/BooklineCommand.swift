@@ -1,0 +1,67 @@
+import ArgumentParser
+import Bookline
+import Foundation
+import Logging
+
+@main
+struct BooklineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bookline",
+        abstract: "Bookline: the control plane for AI-assisted booking businesses.",
+        discussion: "Configuration comes from environment variables; see README.md or .env.example.",
+        version: BooklineVersion.current,
+        subcommands: [Serve.self, Migrate.self, Version.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Shared start-up: parse the environment, set up logging, and turn any failure into one
+/// clear line on stderr and a non-zero exit, never a stack trace.
+enum Startup {
+    static func config(host: String? = nil, port: Int? = nil) throws -> AppConfig {
+        do {
+            var config = try AppConfig.load()
+            if let host { config.host = host }
+            if let port { config.port = port }
+            bootstrapLogging(level: config.logLevel)
+            return config
+        } catch {
+            fail(error.description)
+        }
+    }
+
+    static func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        let line = message.replacingOccurrences(of: "\n", with: " ")
+        FileHandle.standardError.write(Data("bookline: \(line)\n".utf8))
+        Foundation.exit(1)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as ConfigError: error.description
+        case let error as MigrationError: error.description
+        case let error as DatabaseUnavailable: "\(error.description) (is the database running and DATABASE_URL right?)"
+        case let error as CustomStringConvertible: error.description
+        default: String(describing: error)
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version and linked libraries.")
+
+    func run() {
+        print("bookline \(BooklineVersion.current)")
+        for (name, version) in SystemLibraries.versions {
+            print("  \(name) \(version)")
+        }
+    }
+}

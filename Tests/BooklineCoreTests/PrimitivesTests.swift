@@ -1,0 +1,78 @@
+import BooklineCore
+import Foundation
+import Testing
+
+@Suite struct IdentifierTests {
+    @Test func isAVersion7UUIDWithTheTimeFirst() throws {
+        let now = Date(timeIntervalSince1970: 1_764_000_000.123)
+        let id = Identifier.make(now: now)
+        #expect(Identifier.isValid(id))
+        #expect(id == id.lowercased())
+        let hex = id.replacingOccurrences(of: "-", with: "")
+        #expect(UInt64(hex.prefix(12), radix: 16) == 1_764_000_000_123)
+        #expect(Array(hex)[12] == "7")
+        #expect("89ab".contains(Array(hex)[16]))
+    }
+
+    @Test func idsAreUniqueAndOrderedByTime() {
+        let earlier = Identifier.make(now: Date(timeIntervalSince1970: 1000))
+        let later = Identifier.make(now: Date(timeIntervalSince1970: 1001))
+        #expect(earlier < later)
+        let many = Set((0..<10_000).map { _ in Identifier.make() })
+        #expect(many.count == 10_000)
+    }
+
+    @Test(arguments: ["", "123", "not-a-uuid-at-all-but-36-characters!", "' OR 1=1 --"])
+    func rejectsNonIds(text: String) {
+        #expect(!Identifier.isValid(text))
+    }
+}
+
+@Suite struct BackoffTests {
+    @Test func ceilingDoublesUpToTheCap() {
+        let backoff = Backoff(baseSeconds: 0.1, capSeconds: 1, maxAttempts: 6)
+        #expect((0..<6).map { backoff.ceiling(forAttempt: $0) } == [0.1, 0.2, 0.4, 0.8, 1, 1])
+    }
+
+    @Test func delaysStayWithinTheCeilingAndVary() {
+        let backoff = Backoff(baseSeconds: 0.1, capSeconds: 5)
+        var generator = SystemRandomNumberGenerator()
+        let delays = (0..<200).map { _ in backoff.delay(forAttempt: 3, using: &generator) }
+        #expect(delays.allSatisfy { $0 >= 0 && $0 <= 0.8 })
+        #expect(Set(delays).count > 100, "full jitter spreads retries")
+    }
+
+    @Test func hugeAttemptNumbersDoNotOverflow() {
+        #expect(Backoff(baseSeconds: 1, capSeconds: 30).ceiling(forAttempt: 10_000) == 30)
+    }
+}
+
+@Suite struct SlugTests {
+    @Test(arguments: [
+        ("Smile & Co. Dental", "smile-co-dental"),
+        ("  Café Crème  ", "cafe-creme"),
+        ("O'Brien's Plumbing Ltd", "o-brien-s-plumbing-ltd"),
+        ("歯科", "business"),
+        ("", "business"),
+    ])
+    func makesURLSafeSlugs(name: String, slug: String) {
+        #expect(Slug.make(from: name) == slug)
+    }
+
+    @Test func slugsAreBounded() {
+        #expect(Slug.make(from: String(repeating: "ab ", count: 100)).count <= Slug.maxLength)
+    }
+
+    @Test func firstFreeAddsASuffix() {
+        #expect(Slug.firstFree(base: "a", taken: []) == "a")
+        #expect(Slug.firstFree(base: "a", taken: ["a", "a-2"]) == "a-3")
+    }
+}
+
+@Suite struct DatabaseHealthRuleTests {
+    @Test func criticalAfterThreeFailuresInARow() {
+        let rule = DatabaseHealthRule()
+        #expect([0, 1, 2, 3, 10].map(rule.status(consecutiveFailures:)) == [.ok, .degraded, .degraded, .critical, .critical])
+        #expect(HealthStatus.ok < .degraded && HealthStatus.degraded < .critical)
+    }
+}

@@ -1,0 +1,165 @@
+@testable import Bookline
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("HTTP basics: request ids, problems, limits, headers")
+struct HTTPBasicsTests {
+    @Test func mintsAndEchoesARequestId() async throws {
+        try await withApp { client, _ in
+            let minted = try await client.request(.get, "/health")
+            let id = try #require(minted.headers[.requestId])
+            #expect(id.count == 36)
+
+            let given = try await client.request(.get, "/health", headers: [.requestId: "trace-42.abc"])
+            #expect(given.headers[.requestId] == "trace-42.abc")
+
+            let hostile = try await client.request(.get, "/health", headers: [.requestId: "bad id\nwith newline"])
+            #expect(hostile.headers[.requestId] != "bad id\nwith newline")
+            #expect(hostile.headers[.requestId]?.count == 36)
+        }
+    }
+
+    @Test func unknownRouteIsAProblemWithTheRequestId() async throws {
+        try await withApp { client, _ in
+            let response = try await client.request(.get, "/no/such/thing", headers: [.requestId: "req-404"])
+            #expect(response.status == .notFound)
+            let problem = try response.problem()
+            #expect(problem["request_id"] as? String == "req-404")
+            #expect(problem["type"] as? String == "urn:bookline:problem:not-found")
+        }
+    }
+
+    @Test func oversizedBodyIs413() async throws {
+        try await withApp(configure: { $0.maxBodyBytes = 2048 }) { client, services in
+            let tenant = try await services.makeTenant()
+            let big = "{\"businessName\": \"" + String(repeating: "x", count: 4096) + "\"}"
+            let response = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: big)
+            #expect(response.status == .contentTooLarge)
+            let problem = try response.problem()
+            #expect((problem["detail"] as? String)?.contains("2048") == true)
+            // Nothing was written.
+            let stored = try await services.tenants.find(id: tenant.id)
+            #expect(stored?.businessName == "Smile Dental")
+        }
+    }
+
+    @Test func malformedJSONIsA400Problem() async throws {
+        try await withApp { client, services in
+            let tenant = try await services.makeTenant()
+            let response = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: "{not json")
+            #expect(response.status == .badRequest)
+            let problem = try response.problem()
+            #expect(problem["type"] as? String == "urn:bookline:problem:malformed-body")
+            #expect(problem["detail"] as? String == "The request body is not valid JSON.")
+        }
+    }
+
+    @Test func wrongTypeNamesTheField() async throws {
+        try await withApp { client, services in
+            let tenant = try await services.makeTenant()
+            let response = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: #"{"businessName": 42}"#)
+            #expect(response.status == .badRequest)
+            let errors = try #require(try response.problem()["errors"] as? [[String: String]])
+            #expect(errors.first?["field"] == "businessName")
+            #expect(errors.first?["message"] == "businessName must be a string.")
+
+            let array = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: "[1, 2]")
+            #expect(array.status == .badRequest)
+            #expect(try array.problem()["detail"] as? String == "The body must be a JSON object.")
+        }
+    }
+
+    @Test func emptyBodyAndWrongMediaTypeAreRefused() async throws {
+        try await withApp { client, services in
+            let tenant = try await services.makeTenant()
+            let empty = try await client.request(.patch, "/api/tenant", tenant: tenant.id, headers: [.contentType: "application/json"])
+            #expect(empty.status == .badRequest)
+            #expect(try empty.problem()["detail"] as? String == "The request body is empty; send a JSON object.")
+
+            let form = try await client.request(
+                .patch, "/api/tenant", tenant: tenant.id,
+                headers: [.contentType: "application/x-www-form-urlencoded"], json: "businessName=x"
+            )
+            #expect(form.status == .unsupportedMediaType)
+            #expect(try form.problem()["type"] as? String == "urn:bookline:problem:unsupported-media-type")
+        }
+    }
+
+    @Test func securityHeadersEverywhereAndCSPOnPages() async throws {
+        try await withApp { client, _ in
+            let api = try await client.request(.get, "/health")
+            #expect(api.headers[.xContentTypeOptions] == "nosniff")
+            #expect(api.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            #expect(api.headers[.contentSecurityPolicy] == nil)
+
+            for page in ["/", "/docs", "/onboard", "/dashboard"] {
+                let response = try await client.request(.get, page)
+                #expect(response.status == .ok, "\(page)")
+                let csp = try #require(response.headers[.contentSecurityPolicy], "\(page)")
+                #expect(csp.contains("frame-ancestors 'none'"))
+                #expect(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"))
+            }
+        }
+    }
+
+    @Test func landingPageLinksOnboardingDashboardAndDocs() async throws {
+        try await withApp { client, _ in
+            let page = try await client.request(.get, "/").text
+            #expect(page.contains("href=\"/onboard\""))
+            #expect(page.contains("href=\"/dashboard\""))
+            #expect(page.contains("href=\"/docs\""))
+        }
+    }
+
+    @Test func accessLogHasOneLinePerRequestWithTenantAndRequestId() async throws {
+        let logs = LogCapture()
+        try await withApp(logs: logs) { client, services in
+            let tenant = try await services.makeTenant()
+            try await client.request(.get, "/api/tenant?token=secret-in-query", tenant: tenant.id, headers: [.requestId: "log-1"])
+            let lines = logs.all.filter { $0.contains("request_id=log-1") }
+            #expect(lines.count == 1)
+            let line = try #require(lines.first)
+            #expect(line.contains("method=GET"))
+            #expect(line.contains("path=/api/tenant"))
+            #expect(line.contains("status=200"))
+            #expect(line.contains("tenant=\(tenant.id)"))
+            #expect(line.contains("duration_ms="))
+            #expect(!logs.all.joined().contains("secret-in-query"))
+        }
+    }
+
+    @Test func unexpectedErrorsAreAGeneric500WithoutInternals() async throws {
+        struct LeakyError: Error, CustomStringConvertible {
+            var description: String { "SELECT password FROM users -- at Foo.swift:12" }
+        }
+        let router = Router(context: AppRequestContext.self)
+        router.addMiddleware {
+            RequestIdMiddleware()
+            ProblemMiddleware(logger: quietLogger)
+        }
+        router.get("boom") { _, _ -> String in throw LeakyError() }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            let response = try await client.request(.get, "/boom")
+            #expect(response.status == .internalServerError)
+            let problem = try response.problem()
+            #expect(problem["type"] as? String == "urn:bookline:problem:internal")
+            #expect(!response.text.contains("SELECT"))
+            #expect(!response.text.contains("Foo.swift"))
+        }
+    }
+
+    @Test func metricsAreExportedInPrometheusFormat() async throws {
+        try await withApp { client, _ in
+            try await client.request(.get, "/health")
+            let response = try await client.request(.get, "/metrics")
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            #expect(response.text.contains("# TYPE http_server_request_duration histogram"))
+            #expect(response.text.contains(#"hb_requests{http_route="/health",http_request_method="GET",http_response_status_code="200"}"#))
+        }
+    }
+}
