@@ -15,11 +15,15 @@ public final class Database: Sendable {
     /// Pooled access for single statements.
     public let sql: any SQLDatabase
     private let closePool: @Sendable () async throws -> Void
+    /// SQLite allows one writer at a time; queueing write transactions here (instead of in
+    /// SQLite's busy handler, which sleeps on a pool thread) keeps them fair and cheap.
+    private let writeLock: AsyncLock?
 
     init(engine: Engine, sql: any SQLDatabase, closePool: @escaping @Sendable () async throws -> Void) {
         self.engine = engine
         self.sql = sql
         self.closePool = closePool
+        self.writeLock = engine == .sqlite ? AsyncLock() : nil
     }
 
     /// Opens the configured database. SQLite files (and their folder) are created on first use.
@@ -39,7 +43,17 @@ public final class Database: Sendable {
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         let begin: SQLQueryString = engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
-        return try await sql.withSession { session in
+        if let writeLock {
+            return try await writeLock.withLock { try await self.run(begin, body) }
+        }
+        return try await run(begin, body)
+    }
+
+    private func run<T: Sendable>(
+        _ begin: SQLQueryString,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await sql.withSession { session in
             try await session.raw(begin).run()
             do {
                 let result = try await body(session)
@@ -68,7 +82,12 @@ public final class Database: Sendable {
     private static func openSQLite(path: String, poolSize: Int, logger: Logger) async throws -> Database {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let source = SQLiteSource(path: url.path)
+        // Its own blocking pool, one thread per connection plus one: a connection waiting on
+        // SQLite's busy timeout blocks its thread, and must never starve the lock holder.
+        let connections = poolSize * MultiThreadedEventLoopGroup.singleton.makeIterator().reduce(0) { count, _ in count + 1 }
+        let threads = NIOThreadPool(numberOfThreads: connections + 1)
+        threads.start()
+        let source = SQLiteSource(path: url.path, threadPool: threads)
         // WAL is a property of the file, so set it once; readers then never block the writer.
         let setup = try await source.open(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         _ = try await setup.query("PRAGMA journal_mode = WAL")
@@ -82,7 +101,10 @@ public final class Database: Sendable {
             on: MultiThreadedEventLoopGroup.singleton
         )
         let database = PooledSQLiteDatabase(pool: pool, logger: poolLogger(logger))
-        return Database(engine: .sqlite, sql: database.sql(), closePool: { try await pool.shutdownAsync() })
+        return Database(engine: .sqlite, sql: database.sql(), closePool: {
+            try await pool.shutdownAsync()
+            try await threads.shutdownGracefully()
+        })
     }
 
     private static func openPostgres(url: String, schema: String?, poolSize: Int, logger: Logger) throws -> Database {

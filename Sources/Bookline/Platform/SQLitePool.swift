@@ -8,6 +8,7 @@ import SQLiteKit
 /// a busy timeout so concurrent writers wait instead of failing, and NORMAL sync (safe with WAL).
 struct SQLiteSource: ConnectionPoolSource {
     let path: String
+    let threadPool: NIOThreadPool
     static let busyTimeoutMilliseconds = 5000
 
     func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
@@ -16,7 +17,7 @@ struct SQLiteSource: ConnectionPoolSource {
 
     func open(logger: Logger, on eventLoop: any EventLoop) async throws -> SQLiteConnection {
         let connection = try await SQLiteConnection.open(
-            storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop
+            storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop
         )
         do {
             _ = try await connection.query("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)")
