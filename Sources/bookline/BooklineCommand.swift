@@ -10,7 +10,7 @@ struct BooklineCommand: AsyncParsableCommand {
         abstract: "Bookline: the control plane for AI-assisted booking businesses.",
         discussion: "Configuration comes from environment variables; see README.md or .env.example.",
         version: BooklineVersion.current,
-        subcommands: [Serve.self, Migrate.self, Version.self],
+        subcommands: [Serve.self, Migrate.self, Admin.self, Keys.self, Version.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -27,6 +27,26 @@ enum Startup {
             return config
         } catch {
             fail(error.description)
+        }
+    }
+
+    /// Builds the application's services (migrating first) for a one-off CLI command.
+    static func withServices(_ body: (AppServices) async throws -> Void) async throws {
+        let config = try Self.config()
+        var logger = Logger(label: "bookline")
+        logger.logLevel = max(config.logLevel, .warning)
+        let services: AppServices
+        do {
+            services = try await AppServices.make(config: config, logger: logger)
+        } catch {
+            fail(describe(error))
+        }
+        do {
+            try await body(services)
+            await services.database.close()
+        } catch {
+            await services.database.close()
+            fail(describe(error))
         }
     }
 

@@ -14,7 +14,7 @@ struct ConfigTests {
         #expect(config.logLevel == .info)
         #expect(config.migrateOnStart)
         #expect(config.masterKey == nil)
-        #expect(!config.allowDevTenantHeader)
+        #expect(!config.isProduction)
     }
 
     @Test func valuesAreRead() throws {
@@ -24,7 +24,7 @@ struct ConfigTests {
             "DATABASE_URL": "postgres://app:pw@db.internal:5432/bookline?sslmode=require",
             "BOOKLINE_MASTER_KEY": key, "BOOKLINE_PUBLIC_URL": "https://book.example.com/",
             "LOG_LEVEL": "DEBUG", "BOOKLINE_MIGRATE_ON_START": "false", "SMTP_URL": "smtps://u:p@mail:465",
-            "BOOKLINE_DEV_TENANT_HEADER": "1",
+            "BOOKLINE_ENV": "production",
         ])
         #expect(config.host == "0.0.0.0")
         #expect(config.port == 9090)
@@ -35,7 +35,7 @@ struct ConfigTests {
         #expect(!config.migrateOnStart)
         #expect(config.smtpConfigured)
         #expect(!config.twilioConfigured)
-        #expect(!config.allowDevTenantHeader, "the development credential cannot be enabled from the environment")
+        #expect(config.isProduction)
     }
 
     @Test(arguments: [
@@ -51,6 +51,7 @@ struct ConfigTests {
         ("BOOKLINE_DB_PROBE_INTERVAL", "soon"),
         ("BOOKLINE_DB_POOL_SIZE", "0"),
         ("BOOKLINE_MIGRATE_ON_START", "maybe"),
+        ("BOOKLINE_ENV", "staging"),
     ])
     func badValuesAreOneLineNamingTheVariable(variable: String, value: String) throws {
         let error = try #require(throws: ConfigError.self) { try AppConfig.load(from: [variable: value]) }

@@ -36,7 +36,7 @@ struct HTTPBasicsTests {
         try await withApp(configure: { $0.maxBodyBytes = 2048 }) { client, services in
             let tenant = try await services.makeTenant()
             let big = "{\"businessName\": \"" + String(repeating: "x", count: 4096) + "\"}"
-            let response = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: big)
+            let response = try await client.request(.patch, "/api/tenant", key: tenant.key, json: big)
             #expect(response.status == .contentTooLarge)
             let problem = try response.problem()
             #expect((problem["detail"] as? String)?.contains("2048") == true)
@@ -49,7 +49,7 @@ struct HTTPBasicsTests {
     @Test func malformedJSONIsA400Problem() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
-            let response = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: "{not json")
+            let response = try await client.request(.patch, "/api/tenant", key: tenant.key, json: "{not json")
             #expect(response.status == .badRequest)
             let problem = try response.problem()
             #expect(problem["type"] as? String == "urn:bookline:problem:malformed-body")
@@ -60,13 +60,13 @@ struct HTTPBasicsTests {
     @Test func wrongTypeNamesTheField() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
-            let response = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: #"{"businessName": 42}"#)
+            let response = try await client.request(.patch, "/api/tenant", key: tenant.key, json: #"{"businessName": 42}"#)
             #expect(response.status == .badRequest)
             let errors = try #require(try response.problem()["errors"] as? [[String: String]])
             #expect(errors.first?["field"] == "businessName")
             #expect(errors.first?["message"] == "businessName must be a string.")
 
-            let array = try await client.request(.patch, "/api/tenant", tenant: tenant.id, json: "[1, 2]")
+            let array = try await client.request(.patch, "/api/tenant", key: tenant.key, json: "[1, 2]")
             #expect(array.status == .badRequest)
             #expect(try array.problem()["detail"] as? String == "The body must be a JSON object.")
         }
@@ -75,12 +75,12 @@ struct HTTPBasicsTests {
     @Test func emptyBodyAndWrongMediaTypeAreRefused() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
-            let empty = try await client.request(.patch, "/api/tenant", tenant: tenant.id, headers: [.contentType: "application/json"])
+            let empty = try await client.request(.patch, "/api/tenant", key: tenant.key, headers: [.contentType: "application/json"])
             #expect(empty.status == .badRequest)
             #expect(try empty.problem()["detail"] as? String == "The request body is empty; send a JSON object.")
 
             let form = try await client.request(
-                .patch, "/api/tenant", tenant: tenant.id,
+                .patch, "/api/tenant", key: tenant.key,
                 headers: [.contentType: "application/x-www-form-urlencoded"], json: "businessName=x"
             )
             #expect(form.status == .unsupportedMediaType)
@@ -118,7 +118,7 @@ struct HTTPBasicsTests {
         let logs = LogCapture()
         try await withApp(logs: logs) { client, services in
             let tenant = try await services.makeTenant()
-            try await client.request(.get, "/api/tenant?token=secret-in-query", tenant: tenant.id, headers: [.requestId: "log-1"])
+            try await client.request(.get, "/api/tenant?token=secret-in-query", key: tenant.key, headers: [.requestId: "log-1"])
             let lines = logs.all.filter { $0.contains("request_id=log-1") }
             #expect(lines.count == 1)
             let line = try #require(lines.first)

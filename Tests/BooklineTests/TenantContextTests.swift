@@ -1,4 +1,5 @@
 import Bookline
+import BooklineCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -16,13 +17,34 @@ struct TenantContextTests {
         }
     }
 
-    @Test func unknownTenantIs401() async throws {
-        try await withApp { client, _ in
-            for credential in ["01937f4e-0000-7000-8000-000000000000", "not-an-id", "' OR 1=1 --"] {
-                let response = try await client.request(.get, "/api/tenant", tenant: credential)
+    @Test func unknownOrMalformedCredentialsAre401() async throws {
+        try await withApp { client, services in
+            let real = try await services.makeTenant()
+            var tampered = Array(real.key)
+            tampered[12] = tampered[12] == "a" ? "b" : "a"
+            let credentials = [
+                APIKeyFormat.generate(.live).key,  // well-formed, never issued
+                String(tampered),  // checksum fails
+                "not-a-key", "' OR 1=1 --", "a.b.c",
+            ]
+            for credential in credentials {
+                let response = try await client.request(.get, "/api/tenant", key: credential)
                 #expect(response.status == .unauthorized, "\(credential)")
                 _ = try response.problem()
             }
+            let basic = try await client.request(.get, "/api/tenant", headers: [.authorization: "Basic \(real.key)"])
+            #expect(basic.status == .unauthorized)
+        }
+    }
+
+    @Test func xAPIKeyHeaderWorksAndTheOldDevelopmentHeaderDoesNot() async throws {
+        try await withApp { client, services in
+            let tenant = try await services.makeTenant()
+            let viaHeader = try await client.request(.get, "/api/tenant", headers: [HTTPField.Name("X-API-Key")!: tenant.key])
+            #expect(viaHeader.status == .ok)
+            #expect(try viaHeader.json()["id"] as? String == tenant.id)
+            let dev = try await client.request(.get, "/api/tenant", headers: [HTTPField.Name("X-Bookline-Dev-Tenant")!: tenant.id])
+            #expect(dev.status == .unauthorized)
         }
     }
 
@@ -33,7 +55,7 @@ struct TenantContextTests {
             #expect(first.slug == "smile-dental")
             #expect(second.slug == "smile-dental-2")
 
-            let response = try await client.request(.get, "/api/tenant", tenant: second.id)
+            let response = try await client.request(.get, "/api/tenant", key: second.key)
             #expect(response.status == .ok)
             let body = try response.json()
             #expect(body["id"] as? String == second.id)
@@ -49,22 +71,14 @@ struct TenantContextTests {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
             try await services.tenants.setStatus(.suspended, tenantId: tenant.id, now: Date())
-            let suspended = try await client.request(.get, "/api/tenant", tenant: tenant.id)
+            let suspended = try await client.request(.get, "/api/tenant", key: tenant.key)
             #expect(suspended.status == .forbidden)
             #expect((try suspended.problem()["detail"] as? String)?.contains("suspended") == true)
 
             try await services.tenants.setStatus(.deleted, tenantId: tenant.id, now: Date())
-            let deleted = try await client.request(.get, "/api/tenant", tenant: tenant.id)
+            let deleted = try await client.request(.get, "/api/tenant", key: tenant.key)
             #expect(deleted.status == .notFound)
             _ = try deleted.problem()
-        }
-    }
-
-    @Test func developmentHeaderIsOffUnlessEnabled() async throws {
-        try await withApp(configure: { $0.allowDevTenantHeader = false }) { client, services in
-            let tenant = try await services.makeTenant()
-            let response = try await client.request(.get, "/api/tenant", tenant: tenant.id)
-            #expect(response.status == .unauthorized)
         }
     }
 
@@ -73,7 +87,7 @@ struct TenantContextTests {
             let tenant = try await services.makeTenant()
             let other = try await services.makeTenant("Other Salon")
             let response = try await client.request(
-                .patch, "/api/tenant", tenant: tenant.id, json: #"{"businessName": "  Smile Dental Clinic ", "timezone": "Europe/Dublin"}"#
+                .patch, "/api/tenant", key: tenant.key, json: #"{"businessName": "  Smile Dental Clinic ", "timezone": "Europe/Dublin"}"#
             )
             #expect(response.status == .ok)
             let body = try response.json()
@@ -93,7 +107,7 @@ struct TenantContextTests {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
             let response = try await client.request(
-                .patch, "/api/tenant", tenant: tenant.id, json: #"{"businessName": "x", "timezone": "Mars/Olympus"}"#
+                .patch, "/api/tenant", key: tenant.key, json: #"{"businessName": "x", "timezone": "Mars/Olympus"}"#
             )
             #expect(response.status == .unprocessableContent)
             let errors = try #require(try response.problem()["errors"] as? [[String: String]])
@@ -107,18 +121,24 @@ struct TenantContextTests {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
             try await services.tenants.setStatus(.active, tenantId: tenant.id, now: Date())
-            try await client.request(.get, "/api/tenant", tenant: tenant.id)
-            try await client.request(.get, "/api/tenant", tenant: tenant.id)
+            try await client.request(.get, "/api/tenant", key: tenant.key)
+            try await client.request(.get, "/api/tenant", key: tenant.key)
             try await client.request(.get, "/api/tenant")
-            try await client.request(.get, "/api/tenant", tenant: "01937f4e-0000-7000-8000-000000000000")
+            try await client.request(.get, "/api/tenant", key: APIKeyFormat.generate(.live).key)
+            try await services.tenants.setStatus(.suspended, tenantId: tenant.id, now: Date())
+            try await client.request(.get, "/api/tenant", key: tenant.key)
 
-            let response = try await client.request(.get, "/monitor/tenant-resolution")
+            let refused = try await client.request(.get, "/monitor/tenant-resolution", key: tenant.key)
+            #expect(refused.status == .forbidden, "tenant credentials cannot read platform monitoring")
+            let admin = try await services.makePlatformUser(role: .admin)
+            let token = try await login(client, email: admin.email, password: admin.password)
+            let response = try await client.request(.get, "/monitor/tenant-resolution", key: token)
             #expect(response.status == .ok)
             let body = try response.json()
-            #expect(body["total"] as? Int == 4)
-            #expect((body["resolved"] as? [String: Int]) == ["development_header": 2])
-            #expect((body["failures"] as? [String: Int]) == ["missing_credential": 1, "invalid_credential": 1])
-            #expect((body["failures_by_method"] as? [String: Int]) == ["development_header": 1])
+            #expect(body["total"] as? Int == 5)
+            #expect((body["resolved"] as? [String: Int]) == ["api_key": 2])
+            #expect((body["failures"] as? [String: Int]) == ["missing_credential": 1, "invalid_credential": 1, "tenant_suspended": 1])
+            #expect((body["failures_by_method"] as? [String: Int]) == ["api_key": 1])
         }
     }
 }

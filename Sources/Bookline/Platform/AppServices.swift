@@ -14,6 +14,23 @@ public struct AppServices: Sendable {
     public let tenantResolution: TenantResolutionMonitor
     public let tenants: TenantStore
     public let spec: APISpec
+    public let box: SecretBox
+    public let audit: AuditLog
+    public let users: UserStore
+    public let apiKeys: APIKeyStore
+    public let refreshTokens: RefreshTokenStore
+    public let tokens: TokenService
+    public let hasher: PasswordHasher
+    /// Verified against for unknown emails so failed logins all cost the same.
+    public let decoyHash: String
+    public let industries: IndustryCatalog
+    public let idempotency: IdempotencyStore
+    public let onboardingLimiter: AttemptLimiter
+    public let loginLimiter: AttemptLimiter
+
+    public var authenticator: Authenticator {
+        Authenticator(apiKeys: apiKeys, tokens: tokens, now: now)
+    }
 
     /// Opens the database and, unless disabled, applies pending migrations.
     public static func make(
@@ -23,6 +40,8 @@ public struct AppServices: Sendable {
     ) async throws -> AppServices {
         let paths = ResourcePaths.locate(configured: config.resourceRoot)
         let spec = try APISpec.load(from: paths.openAPISpec)
+        let industries = try IndustryCatalog.load(from: paths.tenants.appendingPathComponent("industries"))
+        let box = SecretBox(keyData: try SecretBox.resolveMasterKey(config: config, logger: logger))
         let database = try await Database.open(config, logger: logger)
         do {
             if config.migrateOnStart {
@@ -34,18 +53,33 @@ public struct AppServices: Sendable {
             await database.close()
             throw error
         }
-        return AppServices(
-            config: config, paths: paths, logger: logger, database: database, now: now,
-            startedAt: .now,
-            databaseHealth: DatabaseHealthMonitor(database: database, logger: logger, now: now),
-            tenantResolution: TenantResolutionMonitor(),
-            tenants: TenantStore(database: database),
-            spec: spec
-        )
-    }
-
-    /// Credential resolvers in the order they are tried.
-    var credentialResolvers: [any CredentialResolver] {
-        config.allowDevTenantHeader ? [DevelopmentHeaderResolver()] : []
+        let tokens = TokenService(database: database, box: box, issuer: config.baseURL, now: now)
+        let hasher = PasswordHasher(parameters: config.passwordHashing)
+        do {
+            if config.migrateOnStart { try await tokens.start() }
+            return AppServices(
+                config: config, paths: paths, logger: logger, database: database, now: now,
+                startedAt: .now,
+                databaseHealth: DatabaseHealthMonitor(database: database, logger: logger, now: now),
+                tenantResolution: TenantResolutionMonitor(),
+                tenants: TenantStore(database: database),
+                spec: spec,
+                box: box,
+                audit: AuditLog(engine: database.engine),
+                users: UserStore(database: database),
+                apiKeys: APIKeyStore(database: database),
+                refreshTokens: RefreshTokenStore(database: database),
+                tokens: tokens,
+                hasher: hasher,
+                decoyHash: try await hasher.decoyHash(),
+                industries: industries,
+                idempotency: IdempotencyStore(database: database, box: box),
+                onboardingLimiter: AttemptLimiter(limit: config.onboardingAttemptsPerHour, window: 3600),
+                loginLimiter: AttemptLimiter(limit: config.loginAttemptsPer15Minutes, window: 900)
+            )
+        } catch {
+            await database.close()
+            throw error
+        }
     }
 }

@@ -66,16 +66,29 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     MetricsRegistry.addRoutes(to: router)
     try DocsRoutes(spec: services.spec).addRoutes(to: router)
     try PageRoutes(publicFolder: services.paths.publicFiles).addRoutes(to: router)
-    router.get("monitor/tenant-resolution") { _, _ in services.tenantResolution.snapshot }
+    OnboardingRoutes(services: services).addRoutes(to: router)
+    AuthRoutes(services: services).addRoutes(to: router)
 
-    let api = router.group("api")
+    let authenticator = services.authenticator
+    router.group("monitor")
+        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, platformRoles: [.admin]))
+        .get("tenant-resolution") { _, _ in services.tenantResolution.snapshot }
+    MeRoutes(services: services).addRoutes(
+        to: router.group("api").add(middleware: AuthenticationMiddleware(authenticator: authenticator, platformRoles: nil))
+    )
+    AdminRoutes(services: services).addRoutes(
+        to: router.group("api/admin").add(middleware: AuthenticationMiddleware(authenticator: authenticator, platformRoles: [.admin]))
+    )
+
+    let tenantAPI = router.group("api")
         .add(middleware: TenantResolutionMiddleware(
-            resolvers: services.credentialResolvers,
+            authenticator: authenticator,
             tenants: services.tenants,
             monitor: services.tenantResolution
         ))
         .group(context: TenantRequestContext.self)
-    TenantRoutes(tenants: services.tenants, now: services.now).addRoutes(to: api)
+    TenantRoutes(services: services).addRoutes(to: tenantAPI)
+    APIKeyRoutes(services: services).addRoutes(to: tenantAPI)
     return router
 }
 

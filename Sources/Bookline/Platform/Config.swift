@@ -17,6 +17,9 @@ public struct AppConfig: Sendable {
     public var storage: Storage = .sqlite(path: "./data/bookline.sqlite")
     /// 32 bytes that encrypt provider secrets at rest; optional until secrets are stored.
     public var masterKey: Data?
+    /// `production` refuses to start without a master key; `development` generates one.
+    public var environment: String = "development"
+    public var isProduction: Bool { environment == "production" }
     public var publicURL: String?
     public var logLevel: Logger.Level = .info
     /// Largest accepted request body; larger ones get 413.
@@ -36,8 +39,11 @@ public struct AppConfig: Sendable {
     public var smtpConfigured = false
     public var voiceAIConfigured = false
 
-    /// Test-only: accept `X-Bookline-Dev-Tenant` as a credential. Never read from the environment.
-    public var allowDevTenantHeader = false
+    /// argon2id cost; tests use cheap parameters.
+    public var passwordHashing: PasswordHasher.Parameters = .production
+    /// Per-IP limits on the unauthenticated endpoints.
+    public var onboardingAttemptsPerHour = 20
+    public var loginAttemptsPer15Minutes = 30
     /// Test-only: the PostgreSQL schema to use (each test gets a fresh one).
     public var postgresSchema: String?
 
@@ -51,6 +57,14 @@ public struct AppConfig: Sendable {
         if let publicURL { return publicURL }
         let shownHost = host == "0.0.0.0" || host == "::" ? "localhost" : host
         return "http://\(shownHost):\(port)"
+    }
+
+    /// Where generated local files (the SQLite file, a development master key) live.
+    public var dataFolder: URL {
+        switch storage {
+        case .sqlite(let path): URL(fileURLWithPath: path).deletingLastPathComponent()
+        case .postgres: URL(fileURLWithPath: "./data")
+        }
     }
 
     public var engineName: String {
@@ -79,6 +93,12 @@ public struct AppConfig: Sendable {
         if let url = value("DATABASE_URL") {
             try validatePostgresURL(url)
             config.storage = .postgres(url: url)
+        }
+        if let environment = value("BOOKLINE_ENV") {
+            guard ["development", "production"].contains(environment) else {
+                throw ConfigError("BOOKLINE_ENV", "must be development or production", got: environment)
+            }
+            config.environment = environment
         }
         if let key = value("BOOKLINE_MASTER_KEY") {
             guard let data = Data(base64Encoded: key), data.count == 32 else {

@@ -17,18 +17,6 @@ public struct Tenant: Codable, Sendable, Equatable {
     public var updatedAt: Date
 }
 
-/// Who is calling, as far as authentication could tell.
-public struct Principal: Sendable, Equatable {
-    public enum Kind: String, Sendable { case apiKey = "api_key", user, development }
-    public let kind: Kind
-    public let id: String
-
-    public init(kind: Kind, id: String) {
-        self.kind = kind
-        self.id = id
-    }
-}
-
 /// The resolved tenant a tenant-scoped request runs in; handlers never see a request without one.
 public struct TenantContext: Sendable, Equatable {
     public let tenantId: String
@@ -43,5 +31,22 @@ public struct TenantContext: Sendable, Equatable {
         self.tier = tier
         self.principal = principal
         self.scopes = scopes
+    }
+
+    /// Refuses with 403, naming the scope, unless the credential carries it.
+    public func require(_ scope: Scope) throws {
+        guard scopes.contains(scope.rawValue) else {
+            throw Problem(
+                status: .forbidden, slug: "missing-scope", title: "Missing scope",
+                detail: "This credential lacks the \(scope.rawValue) scope."
+            )
+        }
+    }
+
+    /// Refuses with 403 unless the caller is the tenant's owner (API keys never are).
+    public func requireOwner() throws {
+        guard principal.role == .owner else {
+            throw Problem.forbidden("Only the account owner can do this.")
+        }
     }
 }

@@ -3,80 +3,78 @@ import Hummingbird
 import HTTPTypes
 import Synchronization
 
-/// What a credential in a request points at, if the request carries one this resolver reads.
-public enum CredentialResolution: Sendable {
-    case tenant(id: String, principal: Principal, scopes: Set<String>)
-    /// The request carries this kind of credential but it is wrong (unknown, revoked, expired...).
-    case invalid(reason: String)
-}
-
-/// One way of turning a request credential into a tenant: API key, JWT, development header.
-/// The middleware asks each in order; the first that recognises a credential decides.
-public protocol CredentialResolver: Sendable {
-    /// Label in `/monitor/tenant-resolution`, e.g. `api_key`.
-    var method: String { get }
-    /// nil when the request carries no credential of this kind.
-    func resolve(_ request: Request) async throws -> CredentialResolution?
-}
-
-/// Test-only credential: `X-Bookline-Dev-Tenant: <tenant id>`. Enabled only by
-/// `AppConfig.allowDevTenantHeader`, which no environment variable sets.
-public struct DevelopmentHeaderResolver: CredentialResolver {
-    public static let header = HTTPField.Name("X-Bookline-Dev-Tenant")!
-    public var method: String { "development_header" }
-
-    public init() {}
-
-    public func resolve(_ request: Request) async throws -> CredentialResolution? {
-        guard let value = request.headers[Self.header] else { return nil }
-        return .tenant(id: value, principal: Principal(kind: .development, id: value), scopes: ["*"])
-    }
-}
-
-/// Resolves the tenant for `/api` routes and refuses with problem responses:
-/// 401 no or bad credential, 403 suspended tenant, 404 deleted tenant.
+/// Resolves the tenant for tenant-scoped `/api` routes and refuses with problem responses:
+/// 401 no or bad credential, 403 suspended tenant or a platform account, 404 deleted tenant.
 struct TenantResolutionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let resolvers: [any CredentialResolver]
+    let authenticator: Authenticator
     let tenants: TenantStore
     let monitor: TenantResolutionMonitor
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.tenant = try await resolve(request)
-        context.logFields.tenantId = context.tenant?.tenantId
+        let tenant = try await resolve(request)
+        context.tenant = tenant
+        context.logFields.tenantId = tenant.tenantId
         return try await next(request, context)
     }
 
     private func resolve(_ request: Request) async throws -> TenantContext {
-        for resolver in resolvers {
-            guard let outcome = try await resolver.resolve(request) else { continue }
-            switch outcome {
-            case .invalid:
-                monitor.recordFailure(.invalidCredential, method: resolver.method)
-                throw Problem.unauthorized("The credential is not valid.")
-            case .tenant(let id, let principal, let scopes):
-                guard let tenant = try await tenants.find(id: id) else {
-                    monitor.recordFailure(.invalidCredential, method: resolver.method)
-                    throw Problem.unauthorized("The credential is not valid.")
-                }
-                switch tenant.status {
-                case .suspended:
-                    monitor.recordFailure(.tenantSuspended, method: resolver.method)
-                    throw Problem.forbidden("This account is suspended. Contact support to reactivate it.")
-                case .deleted:
-                    monitor.recordFailure(.tenantDeleted, method: resolver.method)
-                    throw Problem.notFound("This account has been deleted.")
-                case .active:
-                    monitor.recordSuccess(method: resolver.method)
-                    return TenantContext(
-                        tenantId: tenant.id, slug: tenant.slug, tier: tenant.tier, principal: principal, scopes: scopes
-                    )
-                }
+        let found: Authentication?
+        do {
+            found = try await authenticator.authenticate(request)
+        } catch {
+            monitor.recordFailure(.invalidCredential, method: nil)
+            throw error
+        }
+        guard let auth = found else {
+            monitor.recordFailure(.missingCredential, method: nil)
+            throw Problem.unauthorized("Send a credential in the Authorization header.")
+        }
+        guard let tenantId = auth.tenantId else {
+            monitor.recordFailure(.noTenant, method: auth.method)
+            throw Problem.forbidden("Platform accounts have no tenant; use the /api/admin routes.")
+        }
+        guard let tenant = try await tenants.find(id: tenantId) else {
+            monitor.recordFailure(.invalidCredential, method: auth.method)
+            throw Problem.unauthorized("The credential is not valid.")
+        }
+        switch tenant.status {
+        case .suspended:
+            monitor.recordFailure(.tenantSuspended, method: auth.method)
+            throw Problem.forbidden("This account is suspended. Contact support to reactivate it.")
+        case .deleted:
+            monitor.recordFailure(.tenantDeleted, method: auth.method)
+            throw Problem.notFound("This account has been deleted.")
+        case .active:
+            monitor.recordSuccess(method: auth.method)
+            return TenantContext(
+                tenantId: tenant.id, slug: tenant.slug, tier: tenant.tier, principal: auth.principal, scopes: auth.scopes
+            )
+        }
+    }
+}
+
+/// Authenticates any caller (tenant or platform) for routes such as `/api/me`.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let authenticator: Authenticator
+    /// Platform roles allowed; nil admits every authenticated caller.
+    let platformRoles: Set<Role>?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let auth = try await authenticator.authenticate(request) else {
+            throw Problem.unauthorized("Send a credential in the Authorization header.")
+        }
+        if let platformRoles {
+            guard let role = auth.principal.role, platformRoles.contains(role) else {
+                throw Problem.forbidden("This needs a platform \(platformRoles.map(\.rawValue).sorted().joined(separator: " or ")) account.")
             }
         }
-        monitor.recordFailure(.missingCredential, method: nil)
-        throw Problem.unauthorized("Send a credential in the Authorization header.")
+        var context = context
+        context.auth = auth
+        context.logFields.tenantId = auth.tenantId
+        return try await next(request, context)
     }
 }
 
@@ -87,6 +85,7 @@ public final class TenantResolutionMonitor: Sendable {
         case invalidCredential = "invalid_credential"
         case tenantSuspended = "tenant_suspended"
         case tenantDeleted = "tenant_deleted"
+        case noTenant = "no_tenant"
     }
 
     public struct Snapshot: Codable, Sendable, Equatable {

@@ -3,8 +3,7 @@ import Hummingbird
 
 /// `GET/PATCH /api/tenant`: the calling tenant's own profile.
 struct TenantRoutes {
-    let tenants: TenantStore
-    let now: @Sendable () -> Date
+    let services: AppServices
 
     struct ProfileResponse: ResponseEncodable {
         let id: String
@@ -41,11 +40,14 @@ struct TenantRoutes {
     }
 
     @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> ProfileResponse {
-        guard let tenant = try await tenants.find(id: context.tenant.tenantId) else { throw Problem.notFound() }
+        guard let tenant = try await services.tenants.find(id: context.tenant.tenantId) else { throw Problem.notFound() }
         return ProfileResponse(tenant)
     }
 
+    /// Owners, and API keys with `settings:write`, may change the profile; members may not.
     @Sendable func update(_ request: Request, context: TenantRequestContext) async throws -> ProfileResponse {
+        if context.tenant.principal.kind == .user { try context.tenant.requireOwner() }
+        try context.tenant.require(.settingsWrite)
         let patch = try await request.decodeJSON(as: ProfilePatch.self, context: context)
         var errors: [Problem.FieldError] = []
         let name = patch.businessName?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -56,8 +58,17 @@ struct TenantRoutes {
             errors.append(.init(field: "timezone", message: "must be an IANA time zone such as Europe/London"))
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
-        guard let tenant = try await tenants.updateProfile(
-            tenantId: context.tenant.tenantId, businessName: name, timezone: patch.timezone, now: now()
+        let now = services.now()
+        var details: [String: String] = [:]
+        if let name { details["businessName"] = name }
+        if let zone = patch.timezone { details["timezone"] = zone }
+        guard let tenant = try await services.tenants.updateProfile(
+            tenantId: context.tenant.tenantId, businessName: name, timezone: patch.timezone, now: now,
+            audit: AuditEntry(
+                tenantId: context.tenant.tenantId, actor: context.auditActor(request), action: "tenant.updated",
+                targetType: "tenant", targetId: context.tenant.tenantId, details: details
+            ),
+            auditLog: services.audit
         ) else { throw Problem.notFound() }
         return ProfileResponse(tenant)
     }

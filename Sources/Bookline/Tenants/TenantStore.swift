@@ -54,6 +54,15 @@ public struct TenantStore: Sendable {
             .first().map(Self.decode)
     }
 
+    /// A page of tenants in id (creation) order, after `cursor`.
+    public func list(status: TenantStatus?, tier: String?, after cursor: String?, limit: Int) async throws -> [Tenant] {
+        var query = database.sql.select().column(SQLRaw(Self.columns)).from("tenants")
+        if let status { query = query.where("status", .equal, status.rawValue) }
+        if let tier { query = query.where("tier", .equal, tier) }
+        if let cursor { query = query.where("id", .greaterThan, cursor) }
+        return try await query.orderBy("id").limit(limit).all().map(Self.decode)
+    }
+
     public func setStatus(_ status: TenantStatus, tenantId: String, now: Date) async throws {
         try await database.sql.raw("""
             UPDATE tenants SET status = \(bind: status.rawValue), updated_at = \(bind: now) WHERE id = \(bind: tenantId)
@@ -61,8 +70,10 @@ public struct TenantStore: Sendable {
     }
 
     /// Applies the given profile changes and returns the updated tenant (nil if it does not exist).
-    public func updateProfile(tenantId: String, businessName: String?, timezone: String?, now: Date) async throws -> Tenant? {
+    public func updateProfile(tenantId: String, businessName: String?, timezone: String?, now: Date,
+                              audit: AuditEntry, auditLog: AuditLog) async throws -> Tenant? {
         try await database.transaction { db in
+            try await auditLog.append(audit, on: db, now: now)
             var update = db.update("tenants").set("updated_at", to: now).where("id", .equal, tenantId)
             if let businessName { update = update.set("business_name", to: businessName) }
             if let timezone { update = update.set("timezone", to: timezone) }

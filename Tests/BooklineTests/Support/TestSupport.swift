@@ -1,4 +1,5 @@
 import Bookline
+import BooklineCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -25,6 +26,8 @@ enum TestDatabase {
         var config = AppConfig()
         config.resourceRoot = projectRoot.path
         config.databasePoolSize = 2
+        config.passwordHashing = .testing
+        config.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
         if let url = postgresURL {
             let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
             config.storage = .postgres(url: url)
@@ -94,7 +97,6 @@ func withApp<T: Sendable>(
 ) async throws -> T {
     try await TestDatabase.withFresh { base in
         var config = base
-        config.allowDevTenantHeader = true
         configure(&config)
         let services = try await AppServices.make(config: config, logger: logs?.logger ?? quietLogger, now: now)
         let app = try buildApplication(services)
@@ -104,22 +106,56 @@ func withApp<T: Sendable>(
     }
 }
 
+/// A tenant made for a test, with an owner login and an all-scopes API key.
+struct TestTenant: Sendable {
+    let tenant: Tenant
+    let key: String
+    let keyId: String
+    let ownerEmail: String
+    let ownerPassword: String
+    var id: String { tenant.id }
+    var slug: String { tenant.slug }
+}
+
 extension AppServices {
-    /// Creates an active tenant directly in the store.
-    func makeTenant(_ name: String = "Smile Dental") async throws -> Tenant {
-        try await tenants.create(.init(businessName: name, industry: "dental"), now: now())
+    /// Creates an active tenant, its owner and an API key directly through the stores.
+    func makeTenant(_ name: String = "Smile Dental", scopes: [String] = Scope.allNames.sorted()) async throws -> TestTenant {
+        let now = now()
+        let tenant = try await tenants.create(.init(businessName: name, industry: "dental"), now: now)
+        let email = "owner-\(tenant.id.suffix(8))@example.com"
+        let password = "correct-horse-battery-42"
+        _ = try await users.create(
+            tenantId: tenant.id, email: try EmailAddress.parse(email).get(), passwordHash: try await hasher.hash(password),
+            role: .owner, now: now
+        )
+        let key = APIKeyFormat.generate(.live)
+        let record = try await apiKeys.create(
+            tenantId: tenant.id, name: "test", key: key, scopes: scopes, expiresAt: nil, createdBy: nil, now: now
+        )
+        return TestTenant(tenant: tenant, key: key.key, keyId: record.id, ownerEmail: email, ownerPassword: password)
+    }
+
+    /// Creates a platform user and returns its email and password.
+    func makePlatformUser(role: Role = .admin) async throws -> (email: String, password: String) {
+        let email = "\(role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())@bookline.example"
+        let password = "platform-password-\(UUID().uuidString.prefix(6))"
+        _ = try await users.create(
+            tenantId: nil, email: try EmailAddress.parse(email).get(), passwordHash: try await hasher.hash(password),
+            role: role, now: now()
+        )
+        return (email, password)
     }
 }
 
 extension TestClientProtocol {
-    /// A request as tenant `tenantId` (development credential, enabled only in tests).
+    /// A request with `key` (an API key or access token) as the bearer credential.
     @discardableResult
     func request(
-        _ method: HTTPRequest.Method, _ uri: String, tenant: String? = nil,
+        _ method: HTTPRequest.Method, _ uri: String, key: String? = nil,
         headers: HTTPFields = [:], json: String? = nil
     ) async throws -> TestResponse {
         var headers = headers
-        if let tenant { headers[DevelopmentHeaderResolver.header] = tenant }
+        if let key { headers[.authorization] = "Bearer \(key)" }
         if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
     }
@@ -155,4 +191,15 @@ struct JSONShapeError: Error, CustomStringConvertible {
 
 extension HTTPField.Name {
     static let requestId = HTTPField.Name("X-Request-Id")!
+}
+
+/// Logs in through the API and returns the access token.
+func login(_ client: any TestClientProtocol, email: String, password: String) async throws -> String {
+    let response = try await client.request(
+        .post, "/api/auth/login", json: #"{"email": "\#(email)", "password": "\#(password)"}"#
+    )
+    guard response.status == .ok, let token = try response.json()["accessToken"] as? String else {
+        throw JSONShapeError(text: "login failed: \(response.status) \(response.text)")
+    }
+    return token
 }

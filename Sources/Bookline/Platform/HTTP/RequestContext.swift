@@ -12,11 +12,24 @@ public struct AppRequestContext: RequestContext {
     public var requestId: String = ""
     /// Set by `TenantResolutionMiddleware`; handlers use `TenantRequestContext` instead.
     public var tenant: TenantContext?
+    /// Set by `AuthenticationMiddleware` on routes open to any authenticated caller.
+    public var auth: Authentication?
     /// Shared with the access log, which wraps the middleware that resolves the tenant.
     public let logFields = RequestLogFields()
+    /// The peer's IP address (no proxy headers are trusted).
+    public let remoteIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteIP = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Who did something, for the audit log.
+    public func auditActor(_ request: Request, principal: Principal?) -> AuditActor {
+        AuditActor(
+            type: principal?.kind.rawValue ?? "anonymous", id: principal?.id, ip: remoteIP,
+            userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, requestId: requestId
+        )
     }
 
     /// `BodyLimitMiddleware` enforces the configured limit; this is only a last wall.
@@ -30,6 +43,7 @@ public struct TenantRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let requestId: String
     public let tenant: TenantContext
+    public let remoteIP: String?
 
     public init(context: AppRequestContext) throws {
         guard let tenant = context.tenant else {
@@ -38,6 +52,14 @@ public struct TenantRequestContext: ChildRequestContext {
         self.coreContext = context.coreContext
         self.requestId = context.requestId
         self.tenant = tenant
+        self.remoteIP = context.remoteIP
+    }
+
+    public func auditActor(_ request: Request) -> AuditActor {
+        AuditActor(
+            type: tenant.principal.kind.rawValue, id: tenant.principal.id, ip: remoteIP,
+            userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, requestId: requestId
+        )
     }
 
     public var maxUploadSize: Int { AppConfig.maxBodyBytesCeiling }

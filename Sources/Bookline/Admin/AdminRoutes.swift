@@ -1,0 +1,109 @@
+import BooklineCore
+import Foundation
+import Hummingbird
+import SQLKit
+
+/// `/api/admin/tenants`: platform admins list, inspect, re-tier, suspend and reactivate tenants.
+struct AdminRoutes {
+    let services: AppServices
+
+    struct TenantPage: ResponseEncodable {
+        let items: [TenantRoutes.ProfileResponse]
+        let nextCursor: String?
+    }
+
+    struct TenantDetail: ResponseEncodable {
+        let tenant: TenantRoutes.ProfileResponse
+        let users: Int
+        let activeApiKeys: Int
+    }
+
+    struct TenantPatch: Decodable {
+        var tier: String?
+        var status: String?
+    }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("tenants", use: list)
+        group.get("tenants/{id}", use: show)
+        group.patch("tenants/{id}", use: update)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> TenantPage {
+        let query = request.uri.queryParameters
+        var errors: [Problem.FieldError] = []
+        let status = query["status"].map(String.init)
+        if let status, TenantStatus(rawValue: status) == nil {
+            errors.append(.init(field: "status", message: "must be active, suspended or deleted"))
+        }
+        let tier = query["tier"].map(String.init)
+        if let tier, !OnboardingRoutes.tiers.contains(tier) {
+            errors.append(.init(field: "tier", message: "must be one of \(OnboardingRoutes.tiers.joined(separator: ", "))"))
+        }
+        let limit = query["limit"].map { Int($0) ?? -1 } ?? 50
+        if !(1...200).contains(limit) { errors.append(.init(field: "limit", message: "must be from 1 to 200")) }
+        let cursor = query["cursor"].map(String.init)
+        if let cursor, !Identifier.isValid(cursor) { errors.append(.init(field: "cursor", message: "is not a valid cursor")) }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+
+        let page = try await services.tenants.list(status: status.flatMap(TenantStatus.init), tier: tier,
+                                                   after: cursor, limit: limit + 1)
+        let items = page.prefix(limit).map(TenantRoutes.ProfileResponse.init)
+        return TenantPage(items: Array(items), nextCursor: page.count > limit ? items.last?.id : nil)
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> TenantDetail {
+        let tenant = try await find(context)
+        let users = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM users WHERE tenant_id = \(bind: tenant.id)")
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        let keys = try await services.apiKeys.count(tenantId: tenant.id, activeAt: services.now())
+        return TenantDetail(tenant: .init(tenant), users: users, activeApiKeys: keys)
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> TenantRoutes.ProfileResponse {
+        let tenant = try await find(context)
+        let patch = try await request.decodeJSON(as: TenantPatch.self, context: context)
+        var errors: [Problem.FieldError] = []
+        if let tier = patch.tier, !OnboardingRoutes.tiers.contains(tier) {
+            errors.append(.init(field: "tier", message: "must be one of \(OnboardingRoutes.tiers.joined(separator: ", "))"))
+        }
+        let status = patch.status.flatMap(TenantStatus.init)
+        if patch.status != nil, status == nil || status == .deleted {
+            errors.append(.init(field: "status", message: "must be active or suspended"))
+        }
+        if tenant.status == .deleted { errors.append(.init(field: "status", message: "a deleted tenant cannot be changed")) }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+
+        let now = services.now()
+        let actor = context.auditActor(request, principal: context.auth?.principal)
+        let updated = try await services.database.transaction { db in
+            var details: [String: String] = [:]
+            if let tier = patch.tier, tier != tenant.tier {
+                try await db.update("tenants").set("tier", to: tier).set("updated_at", to: now).where("id", .equal, tenant.id).run()
+                details["tier"] = "\(tenant.tier) -> \(tier)"
+            }
+            if let status, status != tenant.status {
+                try await db.update("tenants").set("status", to: status.rawValue).set("updated_at", to: now)
+                    .where("id", .equal, tenant.id).run()
+                details["status"] = "\(tenant.status.rawValue) -> \(status.rawValue)"
+            }
+            if !details.isEmpty {
+                let action = status == .suspended && tenant.status != .suspended ? "tenant.suspended"
+                    : status == .active && tenant.status == .suspended ? "tenant.reactivated" : "tenant.updated"
+                try await services.audit.append(AuditEntry(
+                    tenantId: tenant.id, actor: actor, action: action, targetType: "tenant", targetId: tenant.id, details: details
+                ), on: db, now: now)
+            }
+            return try await db.raw("SELECT \(unsafeRaw: TenantStore.columns) FROM tenants WHERE id = \(bind: tenant.id)")
+                .first().map(TenantStore.decode)
+        }
+        guard let updated else { throw Problem.notFound("No tenant with this id.") }
+        return .init(updated)
+    }
+
+    private func find(_ context: AppRequestContext) async throws -> Tenant {
+        let id = try context.parameters.require("id")
+        guard let tenant = try await services.tenants.find(id: id) else { throw Problem.notFound("No tenant with this id.") }
+        return tenant
+    }
+}

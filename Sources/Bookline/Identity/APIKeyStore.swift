@@ -1,0 +1,100 @@
+import BooklineCore
+import Foundation
+import SQLKit
+
+public struct APIKeyRecord: Sendable, Equatable {
+    public let id: String
+    public let tenantId: String
+    public let name: String
+    public let displayPrefix: String
+    public let lastFour: String
+    public let environment: String
+    public let scopes: [String]
+    public let expiresAt: Date?
+    public let revokedAt: Date?
+    public let lastUsedAt: Date?
+    public let createdBy: String?
+    public let createdAt: Date
+
+    /// Usable now: not expired, and not revoked (a rotated key stays usable until its grace ends).
+    public func isActive(at now: Date) -> Bool {
+        (expiresAt.map { $0 > now } ?? true) && (revokedAt.map { $0 > now } ?? true)
+    }
+}
+
+/// SQL for `api_keys`. Keys are found by the SHA-256 of the presented key; every other
+/// method takes the tenant id first, so one tenant can never touch another's keys.
+public struct APIKeyStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Stores a new key and returns its record; the caller shows `key.key` once.
+    public func create(tenantId: String, name: String, key: APIKeyFormat, scopes: [String], expiresAt: Date?,
+                       createdBy: String?, now: Date, on db: (any SQLDatabase)? = nil) async throws -> APIKeyRecord {
+        let record = APIKeyRecord(
+            id: Identifier.make(now: now), tenantId: tenantId, name: name, displayPrefix: key.displayPrefix,
+            lastFour: key.lastFour, environment: key.environment.rawValue, scopes: scopes.sorted(), expiresAt: expiresAt,
+            revokedAt: nil, lastUsedAt: nil, createdBy: createdBy, createdAt: now
+        )
+        try await (db ?? database.sql).raw("""
+            INSERT INTO api_keys (tenant_id, id, name, key_hash, display_prefix, last_four, environment, scopes,
+                                  expires_at, created_by, created_at)
+            VALUES (\(bind: tenantId), \(bind: record.id), \(bind: name), \(bind: key.hash), \(bind: record.displayPrefix),
+                    \(bind: record.lastFour), \(bind: record.environment), \(bind: record.scopes.joined(separator: " ")),
+                    \(bind: expiresAt), \(bind: createdBy), \(bind: now))
+            """).run()
+        return record
+    }
+
+    public func find(hash: String) async throws -> APIKeyRecord? {
+        try await database.sql.raw("SELECT * FROM api_keys WHERE key_hash = \(bind: hash)").first().map(Self.decode)
+    }
+
+    public func find(tenantId: String, id: String) async throws -> APIKeyRecord? {
+        try await database.sql.raw("SELECT * FROM api_keys WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id)")
+            .first().map(Self.decode)
+    }
+
+    public func list(tenantId: String) async throws -> [APIKeyRecord] {
+        try await database.sql.raw("SELECT * FROM api_keys WHERE tenant_id = \(bind: tenantId) ORDER BY created_at, id")
+            .all().map(Self.decode)
+    }
+
+    public func count(tenantId: String, activeAt now: Date) async throws -> Int {
+        try await list(tenantId: tenantId).filter { $0.isActive(at: now) }.count
+    }
+
+    /// Revokes at `at` (now for revoke, now + grace for rotation), never extending an earlier revocation.
+    public func revoke(tenantId: String, id: String, at: Date, on db: (any SQLDatabase)? = nil) async throws {
+        try await (db ?? database.sql).raw("""
+            UPDATE api_keys SET revoked_at = \(bind: at)
+            WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id) AND (revoked_at IS NULL OR revoked_at > \(bind: at))
+            """).run()
+    }
+
+    public func touch(tenantId: String, id: String, now: Date) async throws {
+        try await database.sql.raw("""
+            UPDATE api_keys SET last_used_at = \(bind: now) WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id)
+            """).run()
+    }
+
+    static func decode(_ row: any SQLRow) throws -> APIKeyRecord {
+        APIKeyRecord(
+            id: try row.decode(column: "id", as: String.self),
+            tenantId: try row.decode(column: "tenant_id", as: String.self),
+            name: try row.decode(column: "name", as: String.self),
+            displayPrefix: try row.decode(column: "display_prefix", as: String.self),
+            lastFour: try row.decode(column: "last_four", as: String.self),
+            environment: try row.decode(column: "environment", as: String.self),
+            scopes: try row.decode(column: "scopes", as: String.self).split(separator: " ").map(String.init),
+            expiresAt: try row.decode(column: "expires_at", as: Date?.self),
+            revokedAt: try row.decode(column: "revoked_at", as: Date?.self),
+            lastUsedAt: try row.decode(column: "last_used_at", as: Date?.self),
+            createdBy: try row.decode(column: "created_by", as: String?.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self)
+        )
+    }
+}

@@ -1,0 +1,150 @@
+import BooklineCore
+import Foundation
+import Hummingbird
+
+/// Login, refresh, logout, API-key-for-token exchange and the JWKS.
+struct AuthRoutes {
+    static let maxFailuresBeforeLock = 5
+    static let lockDuration: TimeInterval = 15 * 60
+    static let badCredentials = Problem.unauthorized("The email or password is incorrect, or the account is temporarily locked.")
+
+    let services: AppServices
+
+    struct LoginRequest: Decodable {
+        var email: String?
+        var password: String?
+    }
+
+    struct RefreshRequest: Decodable {
+        var refreshToken: String?
+    }
+
+    struct TokenResponse: ResponseEncodable {
+        let accessToken: String
+        let tokenType = "Bearer"
+        let expiresIn: Int
+        let refreshToken: String?
+        let refreshExpiresIn: Int?
+        let scope: String
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("api/auth/login", use: login)
+        router.post("api/auth/refresh", use: refresh)
+        router.post("api/auth/logout", use: logout)
+        router.post("api/auth/token", use: token)
+        router.get(".well-known/jwks.json") { _, _ in
+            services.tokens.jwks()
+        }
+    }
+
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
+        let now = services.now()
+        try services.loginLimiter.check(context.remoteIP ?? "unknown", now: now)
+        let input = try await request.decodeJSON(as: LoginRequest.self, context: context)
+        guard let rawEmail = input.email, !rawEmail.isEmpty, let password = input.password, !password.isEmpty else {
+            throw Problem.validation(
+                [("email", input.email), ("password", input.password)]
+                    .filter { $0.1?.isEmpty ?? true }.map { .init(field: $0.0, message: "is required") }
+            )
+        }
+        guard case .success(let email) = EmailAddress.parse(rawEmail), let user = try await services.users.find(email: email) else {
+            // Same work as a real check, so timing does not reveal which emails exist.
+            _ = await services.hasher.verify(password, against: services.decoyHash)
+            throw Self.badCredentials
+        }
+        let locked = user.lockedUntil.map { $0 > now } ?? false
+        let matches = await services.hasher.verify(password, against: user.passwordHash)
+        let actor = context.auditActor(request, principal: Principal(kind: .user, id: user.id, role: user.role))
+        guard matches, !locked else {
+            let failures = user.failedLogins + 1
+            let lockUntil = failures >= Self.maxFailuresBeforeLock ? now.addingTimeInterval(Self.lockDuration) : user.lockedUntil
+            try await services.users.recordFailure(userId: user.id, lockedUntil: lockUntil, now: now)
+            try await services.database.transaction { db in
+                try await services.audit.append(AuditEntry(
+                    tenantId: user.tenantId, actor: actor, action: "auth.login_failed", targetType: "user", targetId: user.id,
+                    details: ["reason": locked ? "locked" : "bad_password", "failures": String(failures)]
+                ), on: db, now: now)
+            }
+            throw Self.badCredentials
+        }
+        let rehash = services.hasher.needsRehash(user.passwordHash) ? try await services.hasher.hash(password) : nil
+        try await services.users.recordSuccess(userId: user.id, newHash: rehash, now: now)
+        let refresh = try await services.database.transaction { db in
+            try await services.audit.append(AuditEntry(
+                tenantId: user.tenantId, actor: actor, action: "auth.login", targetType: "user", targetId: user.id
+            ), on: db, now: now)
+            return try await services.refreshTokens.issue(userId: user.id, tenantId: user.tenantId, now: now, on: db)
+        }
+        return try await tokens(for: user, refreshToken: refresh)
+    }
+
+    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
+        let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
+        guard let presented = input.refreshToken, !presented.isEmpty else {
+            throw Problem.validation(field: "refreshToken", "is required")
+        }
+        let now = services.now()
+        switch try await services.refreshTokens.rotate(presented, now: now) {
+        case .invalid:
+            throw Problem.unauthorized("The refresh token is not valid or has expired.")
+        case .reused(let userId, let family):
+            let user = try await services.users.find(id: userId)
+            try await services.database.transaction { db in
+                try await services.audit.append(AuditEntry(
+                    tenantId: user?.tenantId, actor: context.auditActor(request, principal: nil),
+                    action: "auth.token_family_revoked", targetType: "user", targetId: userId,
+                    details: ["reason": "refresh_token_reused", "family_id": family]
+                ), on: db, now: now)
+            }
+            throw Problem.unauthorized("The refresh token was already used; every session from that sign-in is now signed out.")
+        case .rotated(let userId, let next):
+            guard let user = try await services.users.find(id: userId) else {
+                throw Problem.unauthorized("The refresh token is not valid or has expired.")
+            }
+            return try await tokens(for: user, refreshToken: next)
+        }
+    }
+
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
+        guard let presented = input.refreshToken, !presented.isEmpty else {
+            throw Problem.validation(field: "refreshToken", "is required")
+        }
+        try await services.refreshTokens.revokeFamily(of: presented, now: services.now())
+        return .noContent
+    }
+
+    /// Client-credentials style: an API key in the Authorization header buys a short-lived JWT.
+    @Sendable func token(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
+        try services.loginLimiter.check(context.remoteIP ?? "unknown", now: services.now())
+        guard let credential = try Authenticator.credential(in: request), let key = APIKeyFormat.parse(credential) else {
+            throw Problem.unauthorized("Send an API key as Authorization: Bearer <key>.")
+        }
+        let auth = try await services.authenticator.authenticate(apiKey: key)
+        guard let tenantId = auth.tenantId, let tenant = try await services.tenants.find(id: tenantId), tenant.status == .active else {
+            throw Problem.forbidden("This account is not active.")
+        }
+        let issued = try await services.tokens.issue(
+            subject: auth.principal.id, subjectType: .apiKey, tenantId: tenantId, role: nil, scopes: auth.scopes
+        )
+        return TokenResponse(accessToken: issued.token, expiresIn: issued.expiresIn, refreshToken: nil,
+                             refreshExpiresIn: nil, scope: auth.scopes.sorted().joined(separator: " "))
+    }
+
+    private func tokens(for user: User, refreshToken: String) async throws -> TokenResponse {
+        if let tenantId = user.tenantId, let tenant = try await services.tenants.find(id: tenantId), tenant.status != .active {
+            throw Problem.forbidden("This account is \(tenant.status.rawValue).")
+        }
+        let scopes = Scope.granted(to: user.role)
+        let issued = try await services.tokens.issue(
+            subject: user.id, subjectType: .user, tenantId: user.tenantId, role: user.role, scopes: scopes
+        )
+        return TokenResponse(
+            accessToken: issued.token, expiresIn: issued.expiresIn, refreshToken: refreshToken,
+            refreshExpiresIn: Int(RefreshTokenStore.lifetime), scope: scopes.sorted().joined(separator: " ")
+        )
+    }
+}
+
+extension JWKSDocument: ResponseEncodable {}

@@ -1,0 +1,80 @@
+import BooklineCore
+import Foundation
+import Hummingbird
+import HTTPTypes
+
+/// Turns the credential in a request (`Authorization: Bearer <API key or JWT>` or `X-API-Key`)
+/// into an `Authentication`. Returns nil when there is no credential; throws 401 when there is
+/// one that is not valid. Keys are checked for format and checksum before any database lookup.
+public struct Authenticator: Sendable {
+    static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+    /// last_used_at is written at most this often per key, not on every request.
+    static let lastUsedResolution: TimeInterval = 60
+
+    let apiKeys: APIKeyStore
+    let tokens: TokenService
+    let now: @Sendable () -> Date
+
+    public func authenticate(_ request: Request) async throws -> Authentication? {
+        guard let credential = try Self.credential(in: request) else { return nil }
+        if let key = APIKeyFormat.parse(credential) {
+            return try await authenticate(apiKey: key)
+        }
+        if credential.split(separator: ".").count == 3 {
+            return try await authenticate(jwt: credential)
+        }
+        throw Problem.unauthorized("The credential is not valid.")
+    }
+
+    static func credential(in request: Request) throws -> String? {
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+                throw Problem.unauthorized("Use Authorization: Bearer <API key or access token>.")
+            }
+            return String(parts[1]).trimmingCharacters(in: .whitespaces)
+        }
+        return request.headers[apiKeyHeader].map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    func authenticate(apiKey: APIKeyFormat) async throws -> Authentication {
+        let moment = now()
+        guard let record = try await apiKeys.find(hash: apiKey.hash), record.isActive(at: moment) else {
+            throw Problem.unauthorized("The credential is not valid.")
+        }
+        if record.lastUsedAt.map({ moment.timeIntervalSince($0) > Self.lastUsedResolution }) ?? true {
+            try? await apiKeys.touch(tenantId: record.tenantId, id: record.id, now: moment)
+        }
+        return Authentication(
+            principal: Principal(kind: .apiKey, id: record.id), tenantId: record.tenantId,
+            scopes: Set(record.scopes), method: "api_key"
+        )
+    }
+
+    func authenticate(jwt: String) async throws -> Authentication {
+        let claims: AccessClaims
+        do {
+            claims = try await tokens.verify(jwt)
+        } catch {
+            throw Problem.unauthorized("The access token is not valid or has expired.")
+        }
+        let scopes = Set(claims.scope.split(separator: " ").map(String.init))
+        switch claims.sub_type {
+        case Principal.Kind.apiKey.rawValue:
+            // A token minted from a key dies with the key.
+            guard let tid = claims.tid, let record = try await apiKeys.find(tenantId: tid, id: claims.sub),
+                  record.isActive(at: now())
+            else { throw Problem.unauthorized("The access token is not valid or has expired.") }
+            return Authentication(principal: Principal(kind: .apiKey, id: record.id), tenantId: tid,
+                                  scopes: scopes.intersection(record.scopes), method: "jwt")
+        case Principal.Kind.user.rawValue:
+            guard let role = claims.role.flatMap(Role.init(rawValue:)), role.isPlatform == (claims.tid == nil) else {
+                throw Problem.unauthorized("The access token is not valid or has expired.")
+            }
+            return Authentication(principal: Principal(kind: .user, id: claims.sub, role: role), tenantId: claims.tid,
+                                  scopes: scopes, method: "jwt")
+        default:
+            throw Problem.unauthorized("The access token is not valid or has expired.")
+        }
+    }
+}

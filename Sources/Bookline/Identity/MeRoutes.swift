@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+
+/// `GET /api/me`: who the caller is, for tenants and platform staff alike.
+struct MeRoutes {
+    let services: AppServices
+
+    struct MeResponse: ResponseEncodable {
+        struct PrincipalView: Codable {
+            let type: String
+            let id: String
+        }
+        struct TenantView: Codable {
+            let id: String
+            let slug: String
+            let businessName: String
+            let tier: String
+            let status: String
+        }
+        let principal: PrincipalView
+        let role: String?
+        let tenant: TenantView?
+        let scopes: [String]
+        let authenticatedWith: String
+    }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("me", use: me)
+    }
+
+    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> MeResponse {
+        guard let auth = context.auth else { throw Problem.unauthorized("Send a credential in the Authorization header.") }
+        var tenantView: MeResponse.TenantView?
+        if let tenantId = auth.tenantId {
+            guard let tenant = try await services.tenants.find(id: tenantId), tenant.status != .deleted else {
+                throw Problem.unauthorized("The credential is not valid.")
+            }
+            if tenant.status == .suspended {
+                throw Problem.forbidden("This account is suspended. Contact support to reactivate it.")
+            }
+            tenantView = .init(id: tenant.id, slug: tenant.slug, businessName: tenant.businessName, tier: tenant.tier,
+                               status: tenant.status.rawValue)
+        }
+        return MeResponse(
+            principal: .init(type: auth.principal.kind.rawValue, id: auth.principal.id),
+            role: auth.principal.role?.rawValue, tenant: tenantView, scopes: auth.scopes.sorted(),
+            authenticatedWith: auth.method
+        )
+    }
+}

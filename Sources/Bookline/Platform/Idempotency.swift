@@ -1,0 +1,74 @@
+import BooklineCore
+import Foundation
+import Hummingbird
+import HTTPTypes
+import SQLKit
+
+/// Stripe-style `Idempotency-Key`: the first response to a key is stored (sealed, since it may
+/// hold a secret shown once) for 24 hours; the same key with the same body replays it, the same
+/// key with a different body is refused with 422.
+public struct IdempotencyStore: Sendable {
+    public static let header = HTTPField.Name("Idempotency-Key")!
+    public static let lifetime: TimeInterval = 24 * 3600
+
+    public struct Stored: Sendable {
+        public let status: Int
+        public let body: Data
+    }
+
+    let database: Database
+    let box: SecretBox
+
+    /// Reads and checks the header: 1 to 255 printable ASCII characters.
+    public static func key(in request: Request) throws -> String? {
+        guard let value = request.headers[header] else { return nil }
+        guard (1...255).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw Problem.validation(field: "Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+        }
+        return value
+    }
+
+    public static func requestHash(_ body: ByteBuffer) -> String {
+        APIKeyFormat.sha256Hex(String(buffer: body))
+    }
+
+    /// The stored response for this key, nil if none; throws 422 when the body differs.
+    public func replay(scope: String, key: String, requestHash: String, now: Date) async throws -> Stored? {
+        guard let row = try await database.sql.raw("""
+            SELECT request_hash, status, body_sealed FROM idempotency_keys
+            WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND expires_at > \(bind: now)
+            """).first() else { return nil }
+        guard try row.decode(column: "request_hash", as: String.self) == requestHash else {
+            var problem = Problem(
+                status: .unprocessableContent, slug: "idempotency-key-reused", title: "Idempotency key reused",
+                detail: "This Idempotency-Key was already used with a different request body."
+            )
+            problem.errors = [.init(field: "Idempotency-Key", message: "was used with a different body")]
+            throw problem
+        }
+        return Stored(
+            status: try row.decode(column: "status", as: Int.self),
+            body: try box.open(try row.decode(column: "body_sealed", as: String.self))
+        )
+    }
+
+    /// Records the response, in the caller's transaction so it commits with the change.
+    public func save(scope: String, key: String, requestHash: String, status: Int, body: Data, now: Date,
+                     on db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM idempotency_keys WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND expires_at <= \(bind: now)").run()
+        try await db.raw("""
+            INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, status, body_sealed, created_at, expires_at)
+            VALUES (\(bind: scope), \(bind: key), \(bind: requestHash), \(bind: status), \(bind: try box.seal(body)),
+                    \(bind: now), \(bind: now.addingTimeInterval(Self.lifetime)))
+            """).run()
+    }
+
+    public static func response(_ stored: Stored, replayed: Bool) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        return Response(
+            status: HTTPResponse.Status(code: stored.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: stored.body))
+        )
+    }
+}
