@@ -44,6 +44,7 @@ public final class TokenService: Sendable {
         let kid: String
         let publicKey: String
         let retiredAt: Date?
+        let privateKey: Curve25519.Signing.PrivateKey
     }
 
     private let database: Database
@@ -104,11 +105,11 @@ public final class TokenService: Sendable {
         for row in rows {
             let kid = try row.decode(column: "kid", as: String.self)
             let raw = try box.open(try row.decode(column: "private_key_sealed", as: String.self))
-            let privateKey = EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: raw))
-            await keys.add(eddsa: privateKey, kid: JWKIdentifier(string: kid))
+            let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            await keys.add(eddsa: EdDSA.PrivateKey(backing: signingKey), kid: JWKIdentifier(string: kid))
             fresh.append(LoadedKey(
                 kid: kid, publicKey: try row.decode(column: "public_key", as: String.self),
-                retiredAt: try row.decode(column: "retired_at", as: Date?.self)
+                retiredAt: try row.decode(column: "retired_at", as: Date?.self), privateKey: signingKey
             ))
         }
         loaded.withLock { $0 = fresh }
@@ -169,6 +170,18 @@ public final class TokenService: Sendable {
         guard Double(claims.exp) > moment else { throw TokenError(reason: "expired") }
         guard Double(claims.nbf) <= moment + Self.allowedClockSkew else { throw TokenError(reason: "not yet valid") }
         return claims
+    }
+
+    /// Signs arbitrary header and claims with the current key: lets tests forge tokens that
+    /// are correctly signed but otherwise wrong. Never used by the server itself.
+    func signForTesting(header: [String: Any], claims: AccessClaims) throws -> String {
+        guard let key = loaded.withLock({ $0.last { $0.retiredAt == nil } }) else { throw TokenError(reason: "no key") }
+        var header = header
+        if header["kid"] == nil { header["kid"] = key.kid }
+        let headerPart = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]).base64URLEncoded()
+        let claimsPart = try JSONEncoder().encode(claims).base64URLEncoded()
+        let signature = try key.privateKey.signature(for: Data("\(headerPart).\(claimsPart)".utf8))
+        return "\(headerPart).\(claimsPart).\(signature.base64URLEncoded())"
     }
 
     /// `/.well-known/jwks.json`: current and recently retired public keys.

@@ -1,0 +1,19 @@
+import Foundation
+import Synchronization
+
+/// A clock tests move by hand, injected as the application's `now`.
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date()) {
+        current = Mutex(start)
+    }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+
+    var closure: @Sendable () -> Date { { [self] in now } }
+}
