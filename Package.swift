@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Bookline",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ],

@@ -1,5 +1,7 @@
 @testable import Bookline
+import BooklineCore
 import Foundation
+import Yams
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -27,6 +29,30 @@ struct OpenAPITests {
         #expect(served.subtracting(documented).isEmpty, "routes missing from openapi.yaml: \(served.subtracting(documented).sorted())")
         #expect(documented.subtracting(served).isEmpty, "openapi.yaml names routes that do not exist: \(documented.subtracting(served).sorted())")
         #expect(served.contains("GET /health"))
+    }
+
+    @Test func theSpecsTimeZonesAreExactlyTheOnesTheServerAccepts() throws {
+        let text = try String(contentsOf: projectRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let root = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let schemas = try #require((root["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let zones = try #require((schemas["TimeZone"] as? [String: Any])?["enum"] as? [String])
+        #expect(Set(zones) == TimeZones.known)
+        #expect(zones.contains("Europe/London"))
+    }
+
+    @Test func unsupportedMethodsAre405WithAllowAndHeadWorks() async throws {
+        try await withApp { client, _ in
+            let delete = try await client.request(.delete, "/health")
+            #expect(delete.status == .methodNotAllowed)
+            #expect(delete.headers[.allow] == "GET, HEAD")
+            #expect(try delete.problem()["type"] as? String == "urn:bookline:problem:method-not-allowed")
+            let trace = try await client.request(.put, "/api/keys/01937f4e-0000-7000-8000-000000000000")
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers[.allow] == "DELETE")
+            let head = try await client.request(.head, "/health")
+            #expect(head.status == .ok)
+            #expect(head.body.readableBytes == 0)
+        }
     }
 
     @Test func theSpecIsServedAndRenderedAsDocs() async throws {

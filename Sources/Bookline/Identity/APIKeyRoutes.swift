@@ -29,8 +29,8 @@ struct APIKeyRoutes {
             lastFour = record.lastFour
             environment = record.environment
             scopes = record.scopes
-            let revoked = record.revokedAt.map { $0 <= now } ?? false
-            let expired = record.expiresAt.map { $0 <= now } ?? false
+            let revoked = record.isRevoked(at: now)
+            let expired = record.isExpired(at: now)
             status = revoked ? "revoked" : expired ? "expired" : record.revokedAt != nil ? "rotating" : "active"
             expiresAt = record.expiresAt
             revokedAt = record.revokedAt
@@ -47,7 +47,7 @@ struct APIKeyRoutes {
     struct CreateRequest: Decodable {
         var name: String?
         var scopes: [String]?
-        var expiresAt: Date?
+        var expiresInDays: Int?
         var environment: String?
     }
 
@@ -74,7 +74,7 @@ struct APIKeyRoutes {
         let now = services.now()
         var errors: [Problem.FieldError] = []
         let name = input.name?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "API key"
-        if !(1...80).contains(name.count) { errors.append(.init(field: "name", message: "must be 1 to 80 characters")) }
+        if !(1...80).contains(name.count) || (input.name?.count ?? 0) > 80 { errors.append(.init(field: "name", message: "must be 1 to 80 characters")) }
         let scopes = input.scopes ?? context.tenant.scopes.sorted()
         let unknown = scopes.filter { !Scope.allNames.contains($0) }
         if !unknown.isEmpty {
@@ -83,9 +83,10 @@ struct APIKeyRoutes {
             errors.append(.init(field: "scopes", message: "cannot exceed the scopes of the credential creating the key"))
         }
         if scopes.isEmpty { errors.append(.init(field: "scopes", message: "must name at least one scope")) }
-        if let expiresAt = input.expiresAt, expiresAt <= now {
-            errors.append(.init(field: "expiresAt", message: "must be in the future"))
+        if let days = input.expiresInDays, !(1...3650).contains(days) {
+            errors.append(.init(field: "expiresInDays", message: "must be from 1 to 3650"))
         }
+        let expiresAt = input.expiresInDays.map { now.addingTimeInterval(TimeInterval($0) * 86400) }
         let environment = APIKeyFormat.Environment(rawValue: input.environment ?? "live")
         if environment == nil { errors.append(.init(field: "environment", message: "must be live or test")) }
         guard errors.isEmpty, let environment else { throw Problem.validation(errors) }
@@ -94,7 +95,7 @@ struct APIKeyRoutes {
         let record = try await services.database.transaction { db in
             let record = try await services.apiKeys.create(
                 tenantId: context.tenant.tenantId, name: name, key: key, scopes: Array(Set(scopes)),
-                expiresAt: input.expiresAt, createdBy: context.tenant.principal.id, now: now, on: db
+                expiresAt: expiresAt, createdBy: context.tenant.principal.id, now: now, on: db
             )
             try await services.audit.append(AuditEntry(
                 tenantId: context.tenant.tenantId, actor: context.auditActor(request), action: "api_key.created",
@@ -140,8 +141,7 @@ struct APIKeyRoutes {
         try context.tenant.require(.keysManage)
         let id = try context.parameters.require("id")
         let now = services.now()
-        guard let key = try await services.apiKeys.find(tenantId: context.tenant.tenantId, id: id),
-              key.revokedAt.map({ $0 > now }) ?? true
+        guard let key = try await services.apiKeys.find(tenantId: context.tenant.tenantId, id: id), !key.isRevoked(at: now)
         else { throw Problem.notFound("No API key with this id.") }
         try await services.database.transaction { db in
             try await services.apiKeys.revoke(tenantId: context.tenant.tenantId, id: id, at: now, on: db)

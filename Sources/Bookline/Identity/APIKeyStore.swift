@@ -18,7 +18,17 @@ public struct APIKeyRecord: Sendable, Equatable {
 
     /// Usable now: not expired, and not revoked (a rotated key stays usable until its grace ends).
     public func isActive(at now: Date) -> Bool {
-        (expiresAt.map { $0 > now } ?? true) && (revokedAt.map { $0 > now } ?? true)
+        !isRevoked(at: now) && !isExpired(at: now)
+    }
+
+    /// Stored times come back rounded to the microsecond, so "revoked now" compares with a
+    /// millisecond of slack instead of exactly.
+    public func isRevoked(at now: Date) -> Bool {
+        revokedAt.map { $0.timeIntervalSince(now) <= 0.001 } ?? false
+    }
+
+    public func isExpired(at now: Date) -> Bool {
+        expiresAt.map { $0.timeIntervalSince(now) <= 0.001 } ?? false
     }
 }
 

@@ -138,7 +138,7 @@ struct OnboardingRoutes {
         func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
 
         let name = input.businessName?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if name.isEmpty { fail("businessName", "is required") } else if !(2...120).contains(name.count) {
+        if name.isEmpty { fail("businessName", "is required") } else if !(2...120).contains(name.count) || (input.businessName?.count ?? 0) > 120 {
             fail("businessName", "must be 2 to 120 characters")
         }
 
@@ -177,7 +177,7 @@ struct OnboardingRoutes {
         }
 
         let timezone = input.timezone?.trimmingCharacters(in: .whitespaces) ?? "Europe/London"
-        if timezone.count > 64 || TimeZone(identifier: timezone) == nil || !timezone.contains("/") && timezone != "UTC" {
+        if !TimeZones.isKnown(timezone) {
             fail("timezone", "must be an IANA time zone such as Europe/London")
         }
 

@@ -20,7 +20,7 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(services)
     return Application(
-        router: router,
+        responder: HeadResponder(base: router.buildResponder()),
         configuration: .init(
             address: .hostname(services.config.host, port: services.config.port),
             serverName: "Bookline"
@@ -46,12 +46,13 @@ public func buildApplication(
 public func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     _ = MetricsRegistry.registry
     let router = Router(context: AppRequestContext.self)
+    let routeTable = RouteTable()
     router.addMiddleware {
         RequestIdMiddleware()
         SecureHeadersMiddleware(httpsOnly: services.config.baseURL.hasPrefix("https://"))
         AccessLogMiddleware(logger: services.logger)
         MetricsMiddleware()
-        ProblemMiddleware(logger: services.logger)
+        ProblemMiddleware(logger: services.logger, routes: routeTable)
         BodyLimitMiddleware(limit: services.config.maxBodyBytes)
         FileMiddleware(
             services.paths.publicFiles.path,
@@ -89,6 +90,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         .group(context: TenantRequestContext.self)
     TenantRoutes(services: services).addRoutes(to: tenantAPI)
     APIKeyRoutes(services: services).addRoutes(to: tenantAPI)
+    routeTable.load(router.routes)
     return router
 }
 

@@ -1,3 +1,4 @@
+import BooklineCore
 import Foundation
 import Hummingbird
 
@@ -51,10 +52,10 @@ struct TenantRoutes {
         let patch = try await request.decodeJSON(as: ProfilePatch.self, context: context)
         var errors: [Problem.FieldError] = []
         let name = patch.businessName?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let name, !(2...120).contains(name.count) {
+        if let name, !(2...120).contains(name.count) || (patch.businessName?.count ?? 0) > 120 {
             errors.append(.init(field: "businessName", message: "must be 2 to 120 characters"))
         }
-        if let zone = patch.timezone, TimeZone(identifier: zone) == nil || zone.count > 64 {
+        if let zone = patch.timezone, !TimeZones.isKnown(zone) {
             errors.append(.init(field: "timezone", message: "must be an IANA time zone such as Europe/London"))
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }

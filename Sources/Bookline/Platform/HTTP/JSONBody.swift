@@ -15,8 +15,18 @@ extension Request {
         }
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw Problem.malformedBody("The request body is empty; send a JSON object.") }
+        let data = Data(buffer: buffer)
         do {
-            return try JSONDecoder.bookline.decode(T.self, from: Data(buffer: buffer))
+            let value = try JSONDecoder.bookline.decode(T.self, from: data)
+            // Optional fields decode `null` as absent; refuse it for the fields this body has,
+            // so "not sent" and "null" never blur. Unknown fields are ignored, nulls included.
+            let known = Set(Mirror(reflecting: value).children.compactMap(\.label))
+            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let field = object.keys.sorted().first(where: { known.contains($0) && object[$0] is NSNull })
+            {
+                throw Problem.validation(field: field, "must not be null; leave the field out instead")
+            }
+            return value
         } catch let error as DecodingError {
             throw Self.problem(for: error)
         }

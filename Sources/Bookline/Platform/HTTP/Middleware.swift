@@ -84,6 +84,7 @@ struct AccessLogMiddleware: RouterMiddleware {
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let logger: Logger
+    var routes: RouteTable?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -91,6 +92,15 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let problem as Problem {
             return problem.response(requestId: context.requestId)
         } catch let error as HTTPError {
+            // The router says 404 for a known path with another method: that is a 405.
+            if error.status == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty {
+                var problem = Problem(
+                    status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
+                    detail: "\(request.method) is not allowed here; use \(allowed.joined(separator: ", "))."
+                )
+                problem.headers["Allow"] = allowed.joined(separator: ", ")
+                return problem.response(requestId: context.requestId)
+            }
             return Problem.from(httpError: error).response(requestId: context.requestId)
         } catch let error as DatabaseUnavailable {
             logger.error("database unavailable", metadata: ["request_id": "\(context.requestId)", "operation": "\(error.operation)"])
@@ -125,5 +135,20 @@ struct BodyLimitMiddleware: RouterMiddleware {
             throw Problem.payloadTooLarge(limit: limit)
         }
         return try await next(request, context)
+    }
+}
+
+/// Answers HEAD for every GET route: runs the GET and drops the body (RFC 9110 §9.3.2).
+/// Wraps the whole router, because the router picks the route before any middleware runs.
+struct HeadResponder<Base: HTTPResponder>: HTTPResponder {
+    let base: Base
+
+    func respond(to request: Request, context: Base.Context) async throws -> Response {
+        guard request.method == .head else { return try await base.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        var response = try await base.respond(to: Request(head: head, body: request.body), context: context)
+        response.body = .init()
+        return response
     }
 }
