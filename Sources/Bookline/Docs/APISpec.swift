@@ -40,6 +40,15 @@ public struct APISpec: Sendable {
         self.version = "\(info["version"] ?? "")"
         self.summary = info["description"] as? String ?? ""
         let paths = root["paths"] as? [String: Any] ?? [:]
+        let sharedResponses = (root["components"] as? [String: Any])?["responses"] as? [String: Any] ?? [:]
+        /// A response's description, following `$ref: '#/components/responses/Name'`.
+        func describe(_ value: Any) -> String {
+            guard let response = value as? [String: Any] else { return "" }
+            if let ref = response["$ref"] as? String, let name = ref.split(separator: "/").last {
+                return (sharedResponses[String(name)] as? [String: Any])?["description"] as? String ?? ""
+            }
+            return response["description"] as? String ?? ""
+        }
         var operations: [Operation] = []
         for (path, value) in paths {
             guard let item = value as? [String: Any] else { continue }
@@ -55,7 +64,7 @@ public struct APISpec: Sendable {
                     )
                 }
                 let responses = (op["responses"] as? [String: Any] ?? [:]).map { status, value in
-                    Operation.Reply(status: status, description: (value as? [String: Any])?["description"] as? String ?? "")
+                    Operation.Reply(status: status, description: describe(value))
                 }.sorted { $0.status < $1.status }
                 operations.append(Operation(
                     method: method.uppercased(), path: path,

@@ -68,6 +68,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     try DocsRoutes(spec: services.spec).addRoutes(to: router)
     try PageRoutes(publicFolder: services.paths.publicFiles).addRoutes(to: router)
     OnboardingRoutes(services: services).addRoutes(to: router)
+    IndustryRoutes(catalog: services.industries).addRoutes(to: router)
     AuthRoutes(services: services).addRoutes(to: router)
 
     let authenticator = services.authenticator
