@@ -1,0 +1,95 @@
+import Bookline
+import BooklineCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SQLKit
+import Testing
+
+@Suite("Secrets: master key, sealed keys, nothing secret in logs")
+struct SecretsTests {
+    @Test func productionRefusesToStartWithoutAMasterKey() async throws {
+        var config = AppConfig()
+        config.environment = "production"
+        config.masterKey = nil
+        let error = try #require(throws: ConfigError.self) {
+            try SecretBox.resolveMasterKey(config: config, logger: quietLogger)
+        }
+        #expect(error.variable == "BOOKLINE_MASTER_KEY")
+    }
+
+    @Test func developmentGeneratesOneKeyAndReusesIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bookline-key-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var config = AppConfig()
+        config.storage = .sqlite(path: folder.appendingPathComponent("db.sqlite").path)
+        let first = try SecretBox.resolveMasterKey(config: config, logger: quietLogger)
+        let second = try SecretBox.resolveMasterKey(config: config, logger: quietLogger)
+        #expect(first.count == 32 && first == second)
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("master.key").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func sealedValuesRoundTripAndRefuseTampering() throws {
+        let box = SecretBox(keyData: Data(repeating: 9, count: 32))
+        let sealed = try box.seal("twilio-auth-token")
+        #expect(!sealed.contains("twilio"))
+        #expect(String(decoding: try box.open(sealed), as: UTF8.self) == "twilio-auth-token")
+        var bytes = Data(base64Encoded: sealed)!
+        bytes[bytes.count - 1] ^= 1
+        #expect(throws: (any Error).self) { try box.open(bytes.base64EncodedString()) }
+        #expect(throws: (any Error).self) { try SecretBox(keyData: Data(repeating: 8, count: 32)).open(sealed) }
+    }
+
+    @Test func signingKeysAreStoredSealed() async throws {
+        try await withApp { _, services in
+            let row = try #require(try await services.database.sql.raw("SELECT public_key, private_key_sealed FROM signing_keys").first())
+            let sealed = try row.decode(column: "private_key_sealed", as: String.self)
+            #expect(try services.box.open(sealed).count == 32)
+        }
+    }
+
+    @Test func noPasswordKeyOrTokenAppearsInTheLogs() async throws {
+        let logs = LogCapture()
+        try await withApp(logs: logs) { client, services in
+            let signup = try await client.request(.post, "/api/clients/onboard", json: OnboardingTests.body())
+            let key = try #require(try signup.json()["apiKey"] as? String)
+            let login = try await client.request(
+                .post, "/api/auth/login", json: #"{"email": "owner@smile.example", "password": "correct-horse-battery-42"}"#
+            ).json()
+            let access = try #require(login["accessToken"] as? String)
+            let refresh = try #require(login["refreshToken"] as? String)
+            try await client.request(.get, "/api/me?api_key=\(key)", key: key)
+            try await client.request(.post, "/api/auth/refresh", json: #"{"refreshToken": "\#(refresh)"}"#)
+            try await client.request(.post, "/api/auth/login", json: #"{"email": "owner@smile.example", "password": "wrong-but-secret-999"}"#)
+            let text = logs.all.joined(separator: "\n")
+            #expect(!text.isEmpty)
+            for secret in [key, access, refresh, "correct-horse-battery-42", "wrong-but-secret-999"] {
+                #expect(!text.contains(secret), "a secret leaked into the logs")
+            }
+            let audit = try await services.database.sql.raw("SELECT details FROM audit_log").all()
+                .map { try $0.decode(column: "details", as: String.self) }.joined()
+            for secret in [key, refresh, "correct-horse-battery-42", "wrong-but-secret-999"] {
+                #expect(!audit.contains(secret))
+            }
+        }
+    }
+
+    @Test func lastUsedIsRecordedWithoutAWritePerRequest() async throws {
+        let clock = TestClock()
+        try await withApp(now: clock.closure) { client, services in
+            let tenant = try await services.makeTenant()
+            try await client.request(.get, "/api/me", key: tenant.key)
+            let first = try #require(try await services.apiKeys.find(tenantId: tenant.id, id: tenant.keyId)?.lastUsedAt)
+            clock.advance(by: 10)
+            try await client.request(.get, "/api/me", key: tenant.key)
+            let unchanged = try await services.apiKeys.find(tenantId: tenant.id, id: tenant.keyId)?.lastUsedAt
+            #expect(unchanged == first, "within a minute the stored time is not rewritten")
+            clock.advance(by: 120)
+            try await client.request(.get, "/api/me", key: tenant.key)
+            let later = try #require(try await services.apiKeys.find(tenantId: tenant.id, id: tenant.keyId)?.lastUsedAt)
+            #expect(later > first)
+        }
+    }
+}
