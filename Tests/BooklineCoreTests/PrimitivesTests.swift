@@ -76,3 +76,20 @@ import Testing
         #expect(HealthStatus.ok < .degraded && HealthStatus.degraded < .critical)
     }
 }
+
+@Suite struct SlidingWindowTests {
+    @Test func allowsExactlyTheLimitInAnyWindow() {
+        let window = SlidingWindow(limit: 3, window: 60)
+        var hits: [Double] = []
+        var decisions: [SlidingWindow.Decision] = []
+        for time in [0.0, 10, 20, 30, 59.9, 60, 60.1] {
+            let (decision, kept) = window.decide(hits: hits, now: time)
+            hits = kept
+            decisions.append(decision)
+        }
+        #expect(decisions.map(\.allowed) == [true, true, true, false, false, true, false])
+        #expect(decisions[0].remaining == 2 && decisions[0].resetSeconds == 60)
+        #expect(decisions[3].resetSeconds == 30)
+        #expect(decisions[6].resetSeconds == 10)
+    }
+}

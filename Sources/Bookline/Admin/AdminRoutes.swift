@@ -21,6 +21,8 @@ struct AdminRoutes {
     struct TenantPatch: Decodable {
         var tier: String?
         var status: String?
+        /// 0 clears the override.
+        var rateLimitPerMinute: Int?
     }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -37,8 +39,8 @@ struct AdminRoutes {
             errors.append(.init(field: "status", message: "must be active, suspended or deleted"))
         }
         let tier = query["tier"].map(String.init)
-        if let tier, !OnboardingRoutes.tiers.contains(tier) {
-            errors.append(.init(field: "tier", message: "must be one of \(OnboardingRoutes.tiers.joined(separator: ", "))"))
+        if let tier, services.tiers.tiers[tier] == nil {
+            errors.append(.init(field: "tier", message: "must be one of \(services.tiers.names.joined(separator: ", "))"))
         }
         let limit = query["limit"].map { Int($0) ?? -1 } ?? 50
         if !(1...200).contains(limit) { errors.append(.init(field: "limit", message: "must be from 1 to 200")) }
@@ -64,8 +66,11 @@ struct AdminRoutes {
         let tenant = try await find(context)
         let patch = try await request.decodeJSON(as: TenantPatch.self, context: context)
         var errors: [Problem.FieldError] = []
-        if let tier = patch.tier, !OnboardingRoutes.tiers.contains(tier) {
-            errors.append(.init(field: "tier", message: "must be one of \(OnboardingRoutes.tiers.joined(separator: ", "))"))
+        if let tier = patch.tier, services.tiers.tiers[tier] == nil {
+            errors.append(.init(field: "tier", message: "must be one of \(services.tiers.names.joined(separator: ", "))"))
+        }
+        if let limit = patch.rateLimitPerMinute, !(0...100_000).contains(limit) {
+            errors.append(.init(field: "rateLimitPerMinute", message: "must be from 1 to 100000, or 0 to use the tier's"))
         }
         let status = patch.status.flatMap(TenantStatus.init)
         if patch.status != nil, status == nil || status == .deleted {
@@ -81,6 +86,12 @@ struct AdminRoutes {
             if let tier = patch.tier, tier != tenant.tier {
                 try await db.update("tenants").set("tier", to: tier).set("updated_at", to: now).where("id", .equal, tenant.id).run()
                 details["tier"] = "\(tenant.tier) -> \(tier)"
+            }
+            if let limit = patch.rateLimitPerMinute {
+                let value: Int? = limit == 0 ? nil : limit
+                try await db.update("tenants").set("rate_limit_per_minute", to: value).set("updated_at", to: now)
+                    .where("id", .equal, tenant.id).run()
+                details["rate_limit_per_minute"] = value.map(String.init) ?? "tier default"
             }
             if let status, status != tenant.status {
                 try await db.update("tenants").set("status", to: status.rawValue).set("updated_at", to: now)

@@ -29,18 +29,29 @@ struct AuthRoutes {
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("api/auth/login", use: login)
+        router.post("api/auth/login") { request, context in
+            try await perIP(request, context) { try await login(request, context: context) }
+        }
         router.post("api/auth/refresh", use: refresh)
         router.post("api/auth/logout", use: logout)
-        router.post("api/auth/token", use: token)
+        router.post("api/auth/token") { request, context in
+            try await perIP(request, context) { try await token(request, context: context) }
+        }
         router.get(".well-known/jwks.json") { _, _ in
             services.tokens.jwks()
         }
     }
 
+    /// Login and token requests share one per-IP budget: they run before any credential is trusted.
+    private func perIP(_ request: Request, _ context: AppRequestContext,
+                       _ body: () async throws -> TokenResponse) async throws -> Response {
+        try await services.rateLimiter.limited(bucket: "ip:login:\(context.remoteIP ?? "unknown")", policy: services.loginPolicy) {
+            try await body().response(from: request, context: context)
+        }
+    }
+
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
         let now = services.now()
-        try services.loginLimiter.check(context.remoteIP ?? "unknown", now: now)
         let input = try await request.decodeJSON(as: LoginRequest.self, context: context)
         guard let rawEmail = input.email, !rawEmail.isEmpty, let password = input.password, !password.isEmpty else {
             throw Problem.validation(
@@ -117,7 +128,6 @@ struct AuthRoutes {
 
     /// Client-credentials style: an API key in the Authorization header buys a short-lived JWT.
     @Sendable func token(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
-        try services.loginLimiter.check(context.remoteIP ?? "unknown", now: services.now())
         guard let credential = try Authenticator.credential(in: request), let key = APIKeyFormat.parse(credential) else {
             throw Problem.unauthorized("Send an API key as Authorization: Bearer <key>.")
         }

@@ -6,7 +6,6 @@ import SQLKit
 /// `POST /api/clients/onboard`: a business signs itself up and gets its tenant, owner login and
 /// first API key (shown once) in one transaction.
 struct OnboardingRoutes {
-    static let tiers = ["free", "pro", "enterprise"]
     static let idempotencyScope = "public:onboard"
     let services: AppServices
 
@@ -44,12 +43,17 @@ struct OnboardingRoutes {
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("api/clients/onboard", use: onboard)
+        router.post("api/clients/onboard") { request, context in
+            try await services.rateLimiter.limited(
+                bucket: "ip:onboard:\(context.remoteIP ?? "unknown")", policy: services.onboardPolicy
+            ) {
+                try await onboard(request, context: context)
+            }
+        }
     }
 
     @Sendable func onboard(_ request: Request, context: AppRequestContext) async throws -> Response {
         let now = services.now()
-        try services.onboardingLimiter.check(context.remoteIP ?? "unknown", now: now)
         let idempotencyKey = try IdempotencyStore.key(in: request)
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let requestHash = IdempotencyStore.requestHash(body)
@@ -182,7 +186,7 @@ struct OnboardingRoutes {
         }
 
         let tier = input.tier?.lowercased() ?? "free"
-        if !Self.tiers.contains(tier) { fail("tier", "must be one of \(Self.tiers.joined(separator: ", "))") }
+        if services.tiers.tiers[tier] == nil { fail("tier", "must be one of \(services.tiers.names.joined(separator: ", "))") }
 
         guard errors.isEmpty, let email, let phone, let industry else { throw Problem.validation(errors) }
         return Valid(businessName: name, email: email, phone: phone, industry: industry, serviceNames: serviceNames,

@@ -25,8 +25,27 @@ public struct AppServices: Sendable {
     public let decoyHash: String
     public let industries: IndustryCatalog
     public let idempotency: IdempotencyStore
-    public let onboardingLimiter: AttemptLimiter
-    public let loginLimiter: AttemptLimiter
+    public let tiers: TierCatalog
+    public let rateLimiter: RateLimiter
+
+    /// Per-IP budget for sign-ups.
+    var onboardPolicy: RateLimitPolicy {
+        RateLimitPolicy(name: "onboard", limit: config.onboardingAttemptsPerHour ?? tiers.publicLimits.onboardPerHour, window: 3600)
+    }
+
+    /// Per-IP budget for login and token requests.
+    var loginPolicy: RateLimitPolicy {
+        RateLimitPolicy(name: "login", limit: config.loginAttemptsPer15Minutes ?? tiers.publicLimits.loginPer15Minutes, window: 900)
+    }
+
+    /// The per-minute budget of a tenant's credentials: the admin override, else the tier's.
+    func policy(for tenant: Tenant) -> RateLimitPolicy {
+        RateLimitPolicy(
+            name: tenant.tier,
+            limit: tenant.rateLimitPerMinute ?? tiers.tier(tenant.tier).requestsPerMinute,
+            window: 60
+        )
+    }
 
     public var authenticator: Authenticator {
         Authenticator(apiKeys: apiKeys, tokens: tokens, now: now)
@@ -41,6 +60,7 @@ public struct AppServices: Sendable {
         let paths = ResourcePaths.locate(configured: config.resourceRoot)
         let spec = try APISpec.load(from: paths.openAPISpec)
         let industries = try IndustryCatalog.load(from: paths.tenants.appendingPathComponent("industries"))
+        let tiers = try TierCatalog.load(from: paths.tenants.appendingPathComponent("tiers.yaml"))
         let box = SecretBox(keyData: try SecretBox.resolveMasterKey(config: config, logger: logger))
         let database = try await Database.open(config, logger: logger)
         do {
@@ -74,8 +94,11 @@ public struct AppServices: Sendable {
                 decoyHash: try await hasher.decoyHash(),
                 industries: industries,
                 idempotency: IdempotencyStore(database: database, box: box),
-                onboardingLimiter: AttemptLimiter(limit: config.onboardingAttemptsPerHour, window: 3600),
-                loginLimiter: AttemptLimiter(limit: config.loginAttemptsPer15Minutes, window: 900)
+                tiers: tiers,
+                rateLimiter: RateLimiter(
+                    store: config.rateLimitStore == "postgres" ? PostgresRateLimitStore(database: database) : MemoryRateLimitStore(),
+                    now: now
+                )
             )
         } catch {
             await database.close()

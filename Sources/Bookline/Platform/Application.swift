@@ -73,19 +73,19 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
 
     let authenticator = services.authenticator
     router.group("monitor")
-        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, platformRoles: [.admin]))
+        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
         .get("tenant-resolution") { _, _ in services.tenantResolution.snapshot }
     MeRoutes(services: services).addRoutes(
-        to: router.group("api").add(middleware: AuthenticationMiddleware(authenticator: authenticator, platformRoles: nil))
+        to: router.group("api").add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
     )
     AdminRoutes(services: services).addRoutes(
-        to: router.group("api/admin").add(middleware: AuthenticationMiddleware(authenticator: authenticator, platformRoles: [.admin]))
+        to: router.group("api/admin").add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
     )
 
     let tenantAPI = router.group("api")
         .add(middleware: TenantResolutionMiddleware(
             authenticator: authenticator,
-            tenants: services.tenants,
+            services: services,
             monitor: services.tenantResolution
         ))
         .group(context: TenantRequestContext.self)

@@ -41,9 +41,11 @@ public struct AppConfig: Sendable {
 
     /// argon2id cost; tests use cheap parameters.
     public var passwordHashing: PasswordHasher.Parameters = .production
-    /// Per-IP limits on the unauthenticated endpoints.
-    public var onboardingAttemptsPerHour = 20
-    public var loginAttemptsPer15Minutes = 30
+    /// Per-IP limits on the unauthenticated endpoints; nil takes them from tenants/tiers.yaml.
+    public var onboardingAttemptsPerHour: Int?
+    public var loginAttemptsPer15Minutes: Int?
+    /// `memory` (one instance) or `postgres` (instances share budgets).
+    public var rateLimitStore = "memory"
     /// Test-only: the PostgreSQL schema to use (each test gets a fresh one).
     public var postgresSchema: String?
 
@@ -145,6 +147,15 @@ public struct AppConfig: Sendable {
             case "0", "false", "no", "off": config.migrateOnStart = false
             default: throw ConfigError("BOOKLINE_MIGRATE_ON_START", "must be true or false", got: migrate)
             }
+        }
+        if let store = value("RATE_LIMIT_STORE") {
+            guard ["memory", "postgres"].contains(store) else {
+                throw ConfigError("RATE_LIMIT_STORE", "must be memory or postgres", got: store)
+            }
+            guard store == "memory" || config.engineName == "postgres" else {
+                throw ConfigError("RATE_LIMIT_STORE", "postgres needs DATABASE_URL to be set", got: store)
+            }
+            config.rateLimitStore = store
         }
         config.resourceRoot = value("BOOKLINE_HOME")
         config.twilioConfigured = value("TWILIO_ACCOUNT_SID") != nil && value("TWILIO_AUTH_TOKEN") != nil

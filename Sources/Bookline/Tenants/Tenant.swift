@@ -13,6 +13,8 @@ public struct Tenant: Codable, Sendable, Equatable {
     public var tier: String
     public var status: TenantStatus
     public var timezone: String
+    /// Admin override of the tier's requests per minute.
+    public var rateLimitPerMinute: Int?
     public let createdAt: Date
     public var updatedAt: Date
 }

@@ -8,18 +8,23 @@ import Synchronization
 struct TenantResolutionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let authenticator: Authenticator
-    let tenants: TenantStore
+    let services: AppServices
     let monitor: TenantResolutionMonitor
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let tenant = try await resolve(request)
-        context.tenant = tenant
-        context.logFields.tenantId = tenant.tenantId
-        return try await next(request, context)
+        let (tenant, resolved) = try await resolve(request)
+        context.tenant = resolved
+        context.logFields.tenantId = resolved.tenantId
+        let principal = resolved.principal
+        return try await services.rateLimiter.limited(
+            bucket: "cred:\(principal.kind.rawValue):\(principal.id)", policy: services.policy(for: tenant)
+        ) {
+            try await next(request, context)
+        }
     }
 
-    private func resolve(_ request: Request) async throws -> TenantContext {
+    private func resolve(_ request: Request) async throws -> (Tenant, TenantContext) {
         let found: Authentication?
         do {
             found = try await authenticator.authenticate(request)
@@ -35,7 +40,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
             monitor.recordFailure(.noTenant, method: auth.method)
             throw Problem.forbidden("Platform accounts have no tenant; use the /api/admin routes.")
         }
-        guard let tenant = try await tenants.find(id: tenantId) else {
+        guard let tenant = try await services.tenants.find(id: tenantId) else {
             monitor.recordFailure(.invalidCredential, method: auth.method)
             throw Problem.unauthorized("The credential is not valid.")
         }
@@ -48,9 +53,9 @@ struct TenantResolutionMiddleware: RouterMiddleware {
             throw Problem.notFound("This account has been deleted.")
         case .active:
             monitor.recordSuccess(method: auth.method)
-            return TenantContext(
+            return (tenant, TenantContext(
                 tenantId: tenant.id, slug: tenant.slug, tier: tenant.tier, principal: auth.principal, scopes: auth.scopes
-            )
+            ))
         }
     }
 }
@@ -58,7 +63,9 @@ struct TenantResolutionMiddleware: RouterMiddleware {
 /// Authenticates any caller (tenant or platform) for routes such as `/api/me`.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    static let platformPolicy = RateLimitPolicy(name: "platform", limit: 1000, window: 60)
     let authenticator: Authenticator
+    let services: AppServices
     /// Platform roles allowed; nil admits every authenticated caller.
     let platformRoles: Set<Role>?
 
@@ -74,7 +81,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         context.auth = auth
         context.logFields.tenantId = auth.tenantId
-        return try await next(request, context)
+        var policy = Self.platformPolicy
+        if let tenantId = auth.tenantId, let tenant = try await services.tenants.find(id: tenantId) {
+            policy = services.policy(for: tenant)
+        }
+        return try await services.rateLimiter.limited(
+            bucket: "cred:\(auth.principal.kind.rawValue):\(auth.principal.id)", policy: policy
+        ) {
+            try await next(request, context)
+        }
     }
 }
 

@@ -14,6 +14,8 @@ struct TenantRoutes {
         let tier: String
         let status: String
         let timezone: String
+        /// The admin's override of the tier's requests per minute, if any.
+        let rateLimitPerMinute: Int?
         let createdAt: Date
         let updatedAt: Date
 
@@ -25,6 +27,7 @@ struct TenantRoutes {
             tier = tenant.tier
             status = tenant.status.rawValue
             timezone = tenant.timezone
+            rateLimitPerMinute = tenant.rateLimitPerMinute
             createdAt = tenant.createdAt
             updatedAt = tenant.updatedAt
         }

@@ -37,7 +37,7 @@ public struct TenantStore: Sendable {
         let slug = Slug.firstFree(base: base, taken: Set(taken))
         let tenant = Tenant(
             id: Identifier.make(now: now), slug: slug, businessName: new.businessName, industry: new.industry,
-            tier: new.tier, status: .active, timezone: new.timezone, createdAt: now, updatedAt: now
+            tier: new.tier, status: .active, timezone: new.timezone, rateLimitPerMinute: nil, createdAt: now, updatedAt: now
         )
         try await db.raw("""
             INSERT INTO tenants (id, slug, business_name, industry, tier, status, timezone, settings, created_at, updated_at)
@@ -83,7 +83,7 @@ public struct TenantStore: Sendable {
         }
     }
 
-    static let columns = "id, slug, business_name, industry, tier, status, timezone, created_at, updated_at"
+    static let columns = "id, slug, business_name, industry, tier, status, timezone, rate_limit_per_minute, created_at, updated_at"
 
     static func decode(_ row: any SQLRow) throws -> Tenant {
         Tenant(
@@ -94,6 +94,7 @@ public struct TenantStore: Sendable {
             tier: try row.decode(column: "tier", as: String.self),
             status: TenantStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .suspended,
             timezone: try row.decode(column: "timezone", as: String.self),
+            rateLimitPerMinute: try row.decode(column: "rate_limit_per_minute", as: Int?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self)
         )
