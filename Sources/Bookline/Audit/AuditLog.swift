@@ -61,11 +61,13 @@ public struct AuditLog: Sendable {
         let details = Redaction.redact(entry.details)
         let detailsJSON = String(decoding: try JSONEncoder.bookline.encode(details), as: UTF8.self)
         let id = Identifier.make(now: now)
+        // Stored and hashed at millisecond precision, which both engines keep exactly.
+        let createdAt = Self.truncatedToMilliseconds(now)
         let row = CanonicalRow(
             id: id, tenant_id: entry.tenantId, chain: chain, seq: seq, actor_type: entry.actor.type,
             actor_id: entry.actor.id, action: entry.action, target_type: entry.targetType, target_id: entry.targetId,
             details: detailsJSON, ip: entry.actor.ip, user_agent: entry.actor.userAgent, request_id: entry.actor.requestId,
-            created_at: Self.timestamp(now), prev_hash: prevHash
+            created_at: Self.timestamp(createdAt), prev_hash: prevHash
         )
         try await db.raw("""
             INSERT INTO audit_log (id, tenant_id, chain, seq, actor_type, actor_id, action, target_type, target_id,
@@ -73,13 +75,18 @@ public struct AuditLog: Sendable {
             VALUES (\(bind: id), \(bind: entry.tenantId), \(bind: chain), \(bind: seq), \(bind: entry.actor.type),
                     \(bind: entry.actor.id), \(bind: entry.action), \(bind: entry.targetType), \(bind: entry.targetId),
                     \(bind: detailsJSON), \(bind: entry.actor.ip), \(bind: entry.actor.userAgent),
-                    \(bind: entry.actor.requestId), \(bind: now), \(bind: prevHash), \(bind: try row.hash()))
+                    \(bind: entry.actor.requestId), \(bind: createdAt), \(bind: prevHash), \(bind: try row.hash()))
             """).run()
     }
 
-    /// Millisecond ISO-8601, the precision both engines keep, so a re-read row hashes the same.
+    static func truncatedToMilliseconds(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
+    /// Millisecond ISO-8601 of a stored time. Rounds to the nearest millisecond because a
+    /// stored value comes back within a microsecond of what was written.
     static func timestamp(_ date: Date) -> String {
-        let millis = (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000
+        let millis = (date.timeIntervalSince1970 * 1000).rounded() / 1000
         return Date(timeIntervalSince1970: millis).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
 

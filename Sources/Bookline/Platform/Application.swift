@@ -75,9 +75,10 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     router.group("monitor")
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
         .get("tenant-resolution") { _, _ in services.tenantResolution.snapshot }
-    MeRoutes(services: services).addRoutes(
-        to: router.group("api").add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
-    )
+    let anyCaller = router.group("api")
+        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
+    MeRoutes(services: services).addRoutes(to: anyCaller)
+    AuditRoutes(services: services).addRoutes(to: anyCaller)
     AdminRoutes(services: services).addRoutes(
         to: router.group("api/admin").add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
     )

@@ -1,0 +1,104 @@
+import BooklineCore
+import Foundation
+import Hummingbird
+
+/// `GET /api/audit`: tenant owners read their own tenant's trail; platform admins and
+/// compliance staff read any tenant's (or the platform chain with `tenantId=platform`).
+struct AuditRoutes {
+    let services: AppServices
+
+    struct AuditView: Encodable {
+        let id: String
+        let tenantId: String?
+        let seq: Int
+        let actorType: String
+        let actorId: String?
+        let action: String
+        let targetType: String?
+        let targetId: String?
+        let details: [String: String]
+        let ip: String?
+        let userAgent: String?
+        let requestId: String?
+        let createdAt: Date
+        let prevHash: String
+        let hash: String
+
+        init(_ record: AuditRecord) {
+            id = record.id
+            tenantId = record.tenantId
+            seq = record.seq
+            actorType = record.actorType
+            actorId = record.actorId
+            action = record.action
+            targetType = record.targetType
+            targetId = record.targetId
+            details = (try? JSONDecoder().decode([String: String].self, from: Data(record.details.utf8))) ?? [:]
+            ip = record.ip
+            userAgent = record.userAgent
+            requestId = record.requestId
+            createdAt = record.createdAt
+            prevHash = record.prevHash
+            hash = record.hash
+        }
+    }
+
+    struct AuditPage: ResponseEncodable {
+        let items: [AuditView]
+        let nextCursor: String?
+    }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("audit", use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> AuditPage {
+        guard let auth = context.auth else { throw Problem.unauthorized("Send a credential in the Authorization header.") }
+        let query = request.uri.queryParameters
+        var filter = AuditReader.Filter()
+        var errors: [Problem.FieldError] = []
+        let requested = query["tenantId"].map(String.init)
+
+        switch auth.principal.role {
+        case .admin?, .compliance?:
+            if let requested, requested != "platform", !Identifier.isValid(requested) {
+                errors.append(.init(field: "tenantId", message: "must be a tenant id or platform"))
+            }
+            filter.tenantId = requested == "platform" ? nil : requested
+            filter.platformOnly = requested == "platform"
+        case .owner?:
+            guard let own = auth.tenantId else { throw Problem.forbidden("No tenant.") }
+            // Another tenant's id looks exactly like an unknown one.
+            if let requested, requested != own { throw Problem.notFound("No such tenant.") }
+            filter.tenantId = own
+        default:
+            throw Problem.forbidden("Only the account owner, admins and compliance staff can read the audit log.")
+        }
+        if let actor = query["actorId"] { filter.actorId = String(actor) }
+        if let action = query["action"] {
+            if action.count > 100 { errors.append(.init(field: "action", message: "must be at most 100 characters")) }
+            filter.action = String(action)
+        }
+        for (name, assign) in [("from", { (date: Date) in filter.from = date }), ("to", { (date: Date) in filter.to = date })] {
+            guard let text = query[Substring(name)] else { continue }
+            guard let date = try? Date(String(text), strategy: .iso8601) else {
+                errors.append(.init(field: name, message: "must be an ISO-8601 time such as 2026-01-31T00:00:00Z"))
+                continue
+            }
+            assign(date)
+        }
+        let limit = query["limit"].map { Int($0) ?? -1 } ?? 50
+        if !(1...200).contains(limit) { errors.append(.init(field: "limit", message: "must be from 1 to 200")) }
+        if let cursor = query["cursor"] {
+            if Identifier.isValid(cursor) { filter.before = String(cursor) } else {
+                errors.append(.init(field: "cursor", message: "is not a valid cursor"))
+            }
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+        filter.limit = limit + 1
+
+        let rows = try await AuditReader(database: services.database).list(filter)
+        let page = rows.prefix(limit)
+        return AuditPage(items: page.map(AuditView.init), nextCursor: rows.count > limit ? page.last?.id : nil)
+    }
+}
