@@ -20,7 +20,7 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(services)
     return Application(
-        responder: HeadResponder(base: router.buildResponder()),
+        responder: CORSResponder(base: HeadResponder(base: router.buildResponder()), origins: services.config.corsOrigins),
         configuration: .init(
             address: .hostname(services.config.host, port: services.config.port),
             serverName: "Bookline"
@@ -80,7 +80,11 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     MeRoutes(services: services).addRoutes(to: anyCaller)
     AuditRoutes(services: services).addRoutes(to: anyCaller)
     AdminRoutes(services: services).addRoutes(
-        to: router.group("api/admin").add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
+        to: router.group("api/admin")
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
+            .add(middleware: IdempotencyMiddleware<AppRequestContext>(services: services) { context in
+                context.auth.map { "platform:\($0.principal.id)" }
+            })
     )
 
     let tenantAPI = router.group("api")
@@ -90,6 +94,9 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
             monitor: services.tenantResolution
         ))
         .group(context: TenantRequestContext.self)
+        .add(middleware: IdempotencyMiddleware<TenantRequestContext>(services: services) { context in
+            "tenant:\(context.tenant.tenantId)"
+        })
     TenantRoutes(services: services).addRoutes(to: tenantAPI)
     APIKeyRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)

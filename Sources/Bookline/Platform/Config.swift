@@ -46,6 +46,8 @@ public struct AppConfig: Sendable {
     public var loginAttemptsPer15Minutes: Int?
     /// `memory` (one instance) or `postgres` (instances share budgets).
     public var rateLimitStore = "memory"
+    /// Browser origins allowed to call the API (CORS); none by default.
+    public var corsOrigins: Set<String> = []
     /// Test-only: the PostgreSQL schema to use (each test gets a fresh one).
     public var postgresSchema: String?
 
@@ -156,6 +158,16 @@ public struct AppConfig: Sendable {
                 throw ConfigError("RATE_LIMIT_STORE", "postgres needs DATABASE_URL to be set", got: store)
             }
             config.rateLimitStore = store
+        }
+        if let origins = value("BOOKLINE_CORS_ORIGINS") {
+            for origin in origins.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !origin.isEmpty {
+                guard origin != "*", let parts = URLComponents(string: origin), ["http", "https"].contains(parts.scheme ?? ""),
+                      parts.host?.isEmpty == false, parts.path.isEmpty, parts.query == nil
+                else {
+                    throw ConfigError("BOOKLINE_CORS_ORIGINS", "must be a comma-separated list of origins like https://app.example.com (no wildcard, no path)", got: origin)
+                }
+                config.corsOrigins.insert(origin)
+            }
         }
         config.resourceRoot = value("BOOKLINE_HOME")
         config.twilioConfigured = value("TWILIO_ACCOUNT_SID") != nil && value("TWILIO_AUTH_TOKEN") != nil

@@ -63,8 +63,47 @@ public struct IdempotencyStore: Sendable {
             """).run()
     }
 
+    public enum Start: Sendable {
+        case started
+        case replay(Stored)
+        case inProgress
+    }
+
+    /// Claims a key for a request that runs outside a transaction: a pending row first, so a
+    /// concurrent retry sees it, then `finish` stores the answer (or `abandon` frees the key).
+    public func begin(scope: String, key: String, requestHash: String, now: Date) async throws -> Start {
+        if let stored = try await replay(scope: scope, key: key, requestHash: requestHash, now: now) {
+            return stored.status == 0 ? .inProgress : .replay(stored)
+        }
+        do {
+            try await database.transaction { db in
+                try await save(scope: scope, key: key, requestHash: requestHash, status: 0, body: Data(), now: now, on: db)
+            }
+            return .started
+        } catch {
+            // Another request claimed the key between the look-up and the insert.
+            if let stored = try await replay(scope: scope, key: key, requestHash: requestHash, now: now), stored.status != 0 {
+                return .replay(stored)
+            }
+            return .inProgress
+        }
+    }
+
+    public func finish(scope: String, key: String, stored: Stored, contentType: String?, now: Date) async throws {
+        try await database.sql.raw("""
+            UPDATE idempotency_keys SET status = \(bind: stored.status), body_sealed = \(bind: try box.seal(stored.body))
+            WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key)
+            """).run()
+    }
+
+    public func abandon(scope: String, key: String) async throws {
+        try await database.sql.raw("""
+            DELETE FROM idempotency_keys WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND status = 0
+            """).run()
+    }
+
     public static func response(_ stored: Stored, replayed: Bool) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
+        var headers: HTTPFields = stored.body.isEmpty ? [:] : [.contentType: "application/json"]
         if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         return Response(
             status: HTTPResponse.Status(code: stored.status), headers: headers,
