@@ -36,3 +36,35 @@ public struct SlidingWindow: Sendable, Equatable {
         max(0, Int(value.rounded(.up)))
     }
 }
+
+/// The same exact window as `SlidingWindow.decide`, kept incrementally for the in-memory store:
+/// amortised O(1) per request however large the limit (an array used as a queue, compacted
+/// now and then), and memory only for requests still inside the window.
+public struct SlidingWindowLog: Sendable {
+    private var times: [Double] = []
+    private var start = 0
+
+    public init() {}
+
+    /// Accepted requests still inside the window as of the last hit.
+    public var count: Int { times.count - start }
+    public var newest: Double? { count > 0 ? times.last : nil }
+
+    public mutating func hit(now: Double, limit: Int, window: Double) -> SlidingWindow.Decision {
+        while start < times.count, times[start] <= now - window { start += 1 }
+        if start > 64, start * 2 > times.count {
+            times.removeFirst(start)
+            start = 0
+        }
+        if count < limit {
+            times.append(now)
+            return SlidingWindow.Decision(
+                allowed: true, remaining: limit - count, resetSeconds: SlidingWindow.ceilSeconds(times[start] + window - now)
+            )
+        }
+        // Over the limit (also after a tier change lowered it): a slot frees when the request
+        // `limit` places from the newest leaves the window.
+        let freesAt = times[times.count - limit] + window
+        return SlidingWindow.Decision(allowed: false, remaining: 0, resetSeconds: max(1, SlidingWindow.ceilSeconds(freesAt - now)))
+    }
+}

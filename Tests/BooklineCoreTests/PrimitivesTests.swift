@@ -93,3 +93,30 @@ import Testing
         #expect(decisions[6].resetSeconds == 10)
     }
 }
+
+@Suite struct SlidingWindowLogTests {
+    /// The incremental log and the reference `decide` agree on any sequence of requests.
+    @Test func agreesWithTheReferenceWindow() {
+        var generator = SystemRandomNumberGenerator()
+        for limit in [1, 3, 10] {
+            let window = SlidingWindow(limit: limit, window: 5)
+            var log = SlidingWindowLog()
+            var hits: [Double] = []
+            var now = 0.0
+            for _ in 0..<2000 {
+                now += Double.random(in: 0...1.5, using: &generator)
+                let (expected, kept) = window.decide(hits: hits, now: now)
+                hits = kept
+                #expect(log.hit(now: now, limit: limit, window: 5) == expected)
+            }
+        }
+    }
+
+    @Test func aLoweredLimitRefusesUntilEnoughLeave() {
+        var log = SlidingWindowLog()
+        for time in 0..<5 { _ = log.hit(now: Double(time), limit: 10, window: 60) }
+        let refused = log.hit(now: 5, limit: 3, window: 60)
+        #expect(!refused.allowed)
+        #expect(refused.resetSeconds == 57, "the third-newest request (t=2) leaves at 62")
+    }
+}

@@ -69,8 +69,8 @@ struct AdminRoutes {
         if let tier = patch.tier, services.tiers.tiers[tier] == nil {
             errors.append(.init(field: "tier", message: "must be one of \(services.tiers.names.joined(separator: ", "))"))
         }
-        if let limit = patch.rateLimitPerMinute, !(0...100_000).contains(limit) {
-            errors.append(.init(field: "rateLimitPerMinute", message: "must be from 1 to 100000, or 0 to use the tier's"))
+        if let limit = patch.rateLimitPerMinute, !(0...1_000_000).contains(limit) {
+            errors.append(.init(field: "rateLimitPerMinute", message: "must be from 1 to 1000000, or 0 to use the tier's"))
         }
         let status = patch.status.flatMap(TenantStatus.init)
         if patch.status != nil, status == nil || status == .deleted {

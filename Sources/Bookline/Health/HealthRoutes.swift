@@ -44,6 +44,7 @@ struct HealthRoutes {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("health", use: health)
+        router.get("livez") { _, _ in "ok" }
     }
 
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -26,22 +26,19 @@ public protocol RateLimitStore: Sendable {
 }
 
 public final class MemoryRateLimitStore: RateLimitStore {
-    private let buckets = Mutex<[String: [Double]]>([:])
+    private let buckets = Mutex<[String: SlidingWindowLog]>([:])
     private let maxBuckets = 100_000
 
     public init() {}
 
     public func hit(bucket: String, policy: RateLimitPolicy, now: Date) async throws -> SlidingWindow.Decision {
         let moment = now.timeIntervalSince1970
-        let window = SlidingWindow(limit: policy.limit, window: policy.window)
         return buckets.withLock { table in
             if table.count >= maxBuckets {
                 // Forget buckets with nothing recent rather than grow without bound.
-                table = table.filter { ($0.value.last ?? 0) > moment - policy.window }
+                table = table.filter { ($0.value.newest ?? 0) > moment - policy.window }
             }
-            let (decision, kept) = window.decide(hits: table[bucket] ?? [], now: moment)
-            table[bucket] = kept
-            return decision
+            return table[bucket, default: SlidingWindowLog()].hit(now: moment, limit: policy.limit, window: policy.window)
         }
     }
 }
