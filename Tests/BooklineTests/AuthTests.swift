@@ -201,3 +201,18 @@ struct AuthTests {
         }
     }
 }
+
+@Suite("Input caps on public endpoints")
+struct InputCapTests {
+    @Test func oversizedFieldsAreRefusedByName() async throws {
+        try await withApp { client, _ in
+            let long = String(repeating: "a", count: 300)
+            let login = try await client.request(.post, "/api/auth/login", json: #"{"email": "\#(long)@example.com", "password": "\#(long)"}"#)
+            #expect(login.status == .unprocessableContent)
+            let fields = Set((try login.problem()["errors"] as? [[String: String]] ?? []).compactMap { $0["field"] })
+            #expect(fields == ["email", "password"])
+            let refresh = try await client.request(.post, "/api/auth/refresh", json: #"{"refreshToken": "\#(long)"}"#)
+            #expect(refresh.status == .unprocessableContent)
+        }
+    }
+}

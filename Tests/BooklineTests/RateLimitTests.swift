@@ -138,3 +138,37 @@ struct RateLimitStoreTests {
         }
     }
 }
+
+@Suite("tiers.yaml")
+struct TierCatalogTests {
+    @Test func theShippedFileHasTheDocumentedBudgets() throws {
+        let catalog = try TierCatalog.load(from: projectRoot.appendingPathComponent("tenants/tiers.yaml"))
+        #expect(catalog.names == ["free", "pro", "enterprise"])
+        #expect(catalog.tier("free").requestsPerMinute == 60)
+        #expect(catalog.tier("pro").requestsPerMinute == 300)
+        #expect(catalog.tier("enterprise").requestsPerMinute == 1000)
+        #expect(catalog.tier("unknown") == catalog.tier("free"))
+    }
+
+    @Test(arguments: [
+        ("tiers: {pro: {requestsPerMinute: 5, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}}\npublic: {onboardPerHour: 1, loginPer15Minutes: 1}", "free tier"),
+        ("tiers: {free: {requestsPerMinute: 0, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}}\npublic: {onboardPerHour: 1, loginPer15Minutes: 1}", "free.requestsPerMinute"),
+        ("tiers: {free: {requestsPerMinute: lots}}", "not valid"),
+        ("tiers: {Free Tier: {requestsPerMinute: 1, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}, free: {requestsPerMinute: 1, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}}\npublic: {onboardPerHour: 1, loginPer15Minutes: 1}", "tier name"),
+    ])
+    func badFilesAreRefusedWithAClearMessage(yaml: String, expected: String) {
+        let error = #expect(throws: TierCatalog.CatalogError.self) { try TierCatalog.parse(yaml) }
+        #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func decisionsAreCountedInMetrics() async throws {
+        try await withApp(configure: { $0.loginAttemptsPer15Minutes = 1 }) { client, _ in
+            for _ in 0..<2 {
+                try await client.request(.post, "/api/auth/login", json: #"{"email": "m@example.com", "password": "metrics-pass-1"}"#)
+            }
+            let metrics = try await client.request(.get, "/metrics").text
+            #expect(metrics.contains(#"bookline_rate_limit_decisions_total{policy="login",decision="allowed"}"#))
+            #expect(metrics.contains(#"bookline_rate_limit_decisions_total{policy="login",decision="refused"}"#))
+        }
+    }
+}

@@ -74,7 +74,10 @@ struct AuditRoutes {
         default:
             throw Problem.forbidden("Only the account owner, admins and compliance staff can read the audit log.")
         }
-        if let actor = query["actorId"] { filter.actorId = String(actor) }
+        if let actor = query["actorId"] {
+            if actor.count > 64 { errors.append(.init(field: "actorId", message: "must be at most 64 characters")) }
+            filter.actorId = String(actor)
+        }
         if let action = query["action"] {
             if action.count > 100 { errors.append(.init(field: "action", message: "must be at most 100 characters")) }
             filter.action = String(action)

@@ -76,6 +76,7 @@ struct APIKeyRoutes {
         let name = input.name?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "API key"
         if !(1...80).contains(name.count) || (input.name?.count ?? 0) > 80 { errors.append(.init(field: "name", message: "must be 1 to 80 characters")) }
         let scopes = input.scopes ?? context.tenant.scopes.sorted()
+        if scopes.count > 20 { errors.append(.init(field: "scopes", message: "may list at most 20 scopes")) }
         let unknown = scopes.filter { !Scope.allNames.contains($0) }
         if !unknown.isEmpty {
             errors.append(.init(field: "scopes", message: "unknown scopes \(unknown.joined(separator: ", ")); known: \(Scope.allNames.sorted().joined(separator: ", "))"))

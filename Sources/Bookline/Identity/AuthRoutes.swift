@@ -59,6 +59,12 @@ struct AuthRoutes {
                     .filter { $0.1?.isEmpty ?? true }.map { .init(field: $0.0, message: "is required") }
             )
         }
+        guard rawEmail.utf8.count <= 254, password.count <= PasswordPolicy.maximumLength else {
+            throw Problem.validation(
+                [("email", rawEmail.utf8.count > 254), ("password", password.count > PasswordPolicy.maximumLength)]
+                    .filter(\.1).map { .init(field: $0.0, message: "is too long") }
+            )
+        }
         guard case .success(let email) = EmailAddress.parse(rawEmail), let user = try await services.users.find(email: email) else {
             // Same work as a real check, so timing does not reveal which emails exist.
             _ = await services.hasher.verify(password, against: services.decoyHash)
@@ -95,6 +101,7 @@ struct AuthRoutes {
         guard let presented = input.refreshToken, !presented.isEmpty else {
             throw Problem.validation(field: "refreshToken", "is required")
         }
+        guard presented.utf8.count <= 256 else { throw Problem.validation(field: "refreshToken", "is too long") }
         let now = services.now()
         switch try await services.refreshTokens.rotate(presented, now: now) {
         case .invalid:
