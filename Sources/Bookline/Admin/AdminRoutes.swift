@@ -42,16 +42,13 @@ struct AdminRoutes {
         if let tier, services.tiers.tiers[tier] == nil {
             errors.append(.init(field: "tier", message: "must be one of \(services.tiers.names.joined(separator: ", "))"))
         }
-        let limit = query["limit"].map { Int($0) ?? -1 } ?? 50
-        if !(1...200).contains(limit) { errors.append(.init(field: "limit", message: "must be from 1 to 200")) }
-        let cursor = query["cursor"].map(String.init)
-        if let cursor, !Identifier.isValid(cursor) { errors.append(.init(field: "cursor", message: "is not a valid cursor")) }
+        let paging = PageQuery(query, errors: &errors)
         guard errors.isEmpty else { throw Problem.validation(errors) }
 
-        let page = try await services.tenants.list(status: status.flatMap(TenantStatus.init), tier: tier,
-                                                   after: cursor, limit: limit + 1)
-        let items = page.prefix(limit).map(TenantRoutes.ProfileResponse.init)
-        return TenantPage(items: Array(items), nextCursor: page.count > limit ? items.last?.id : nil)
+        let rows = try await services.tenants.list(status: status.flatMap(TenantStatus.init), tier: tier,
+                                                   after: paging.cursor, limit: paging.limit + 1)
+        let page = paging.page(rows, id: \.id)
+        return TenantPage(items: page.items.map(TenantRoutes.ProfileResponse.init), nextCursor: page.nextCursor)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> TenantDetail {

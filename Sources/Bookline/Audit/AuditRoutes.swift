@@ -90,18 +90,13 @@ struct AuditRoutes {
             }
             assign(date)
         }
-        let limit = query["limit"].map { Int($0) ?? -1 } ?? 50
-        if !(1...200).contains(limit) { errors.append(.init(field: "limit", message: "must be from 1 to 200")) }
-        if let cursor = query["cursor"] {
-            if Identifier.isValid(cursor) { filter.before = String(cursor) } else {
-                errors.append(.init(field: "cursor", message: "is not a valid cursor"))
-            }
-        }
+        let paging = PageQuery(query, errors: &errors)
         guard errors.isEmpty else { throw Problem.validation(errors) }
-        filter.limit = limit + 1
+        filter.before = paging.cursor
+        filter.limit = paging.limit + 1
 
         let rows = try await AuditReader(database: services.database).list(filter)
-        let page = rows.prefix(limit)
-        return AuditPage(items: page.map(AuditView.init), nextCursor: rows.count > limit ? page.last?.id : nil)
+        let page = paging.page(rows, id: \.id)
+        return AuditPage(items: page.items.map(AuditView.init), nextCursor: page.nextCursor)
     }
 }
