@@ -78,6 +78,7 @@ struct AdminRoutes {
 
         let now = services.now()
         let actor = context.auditActor(request, principal: context.auth?.principal)
+        defer { services.tenants.invalidate(tenant.id) }
         let updated = try await services.database.transaction { db in
             var details: [String: String] = [:]
             if let tier = patch.tier, tier != tenant.tier {

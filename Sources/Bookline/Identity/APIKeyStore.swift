@@ -35,7 +35,11 @@ public struct APIKeyRecord: Sendable, Equatable {
 /// SQL for `api_keys`. Keys are found by the SHA-256 of the presented key; every other
 /// method takes the tenant id first, so one tenant can never touch another's keys.
 public struct APIKeyStore: Sendable {
+    /// How long another instance may accept a key this instance revoked.
+    static let cacheLifetime: TimeInterval = 2
     let database: Database
+    /// Keyed by key hash: the look-up every API request makes.
+    private let cache = TTLCache<String, APIKeyRecord>(ttl: cacheLifetime)
 
     public init(database: Database) {
         self.database = database
@@ -60,7 +64,17 @@ public struct APIKeyStore: Sendable {
     }
 
     public func find(hash: String) async throws -> APIKeyRecord? {
-        try await database.sql.raw("SELECT * FROM api_keys WHERE key_hash = \(bind: hash)").first().map(Self.decode)
+        let now = Date()
+        if let cached = cache.value(for: hash, now: now) { return cached }
+        let record = try await database.sql.raw("SELECT * FROM api_keys WHERE key_hash = \(bind: hash)").first().map(Self.decode)
+        if let record { cache.insert(record, for: hash, now: now) }
+        return record
+    }
+
+    /// Forgets a cached key. Writes call it; callers that revoke inside a transaction call it
+    /// again after commit, so no request can re-cache the pre-commit row.
+    public func invalidate(id: String) {
+        cache.removeAll { $0.id == id }
     }
 
     public func find(tenantId: String, id: String) async throws -> APIKeyRecord? {
@@ -79,6 +93,7 @@ public struct APIKeyStore: Sendable {
 
     /// Revokes at `at` (now for revoke, now + grace for rotation), never extending an earlier revocation.
     public func revoke(tenantId: String, id: String, at: Date, on db: (any SQLDatabase)? = nil) async throws {
+        defer { invalidate(id: id) }
         try await (db ?? database.sql).raw("""
             UPDATE api_keys SET revoked_at = \(bind: at)
             WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id) AND (revoked_at IS NULL OR revoked_at > \(bind: at))
@@ -86,6 +101,7 @@ public struct APIKeyStore: Sendable {
     }
 
     public func touch(tenantId: String, id: String, now: Date) async throws {
+        defer { invalidate(id: id) }
         try await database.sql.raw("""
             UPDATE api_keys SET last_used_at = \(bind: now) WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id)
             """).run()

@@ -73,6 +73,12 @@ public struct PostgresRateLimitStore: RateLimitStore {
 public struct RateLimiter: Sendable {
     let store: any RateLimitStore
     let now: @Sendable () -> Date
+    private let counters = DecisionCounters()
+
+    public init(store: any RateLimitStore, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.now = now
+    }
 
     public struct Outcome: Sendable {
         public let policy: RateLimitPolicy
@@ -99,9 +105,7 @@ public struct RateLimiter: Sendable {
     public func check(bucket: String, policy: RateLimitPolicy) async throws -> Outcome {
         let decision = try await store.hit(bucket: bucket, policy: policy, now: now())
         let outcome = Outcome(policy: policy, decision: decision)
-        Counter(label: "bookline_rate_limit_decisions_total", dimensions: [
-            ("policy", policy.name), ("decision", decision.allowed ? "allowed" : "refused"),
-        ]).increment()
+        counters.counter(policy: policy.name, allowed: decision.allowed).increment()
         guard decision.allowed else {
             var problem = Problem(
                 status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
@@ -124,6 +128,22 @@ public struct RateLimiter: Sendable {
         } catch var problem as Problem {
             for (name, value) in outcome.headers where problem.headers[name] == nil { problem.headers[name] = value }
             throw problem
+        }
+    }
+}
+
+/// Allowed/refused counters by policy, made once each: building a metric looks it up in the
+/// factory, which is too slow to do on every request.
+final class DecisionCounters: Sendable {
+    private let counters = Mutex<[String: Counter]>([:])
+
+    func counter(policy: String, allowed: Bool) -> Counter {
+        let decision = allowed ? "allowed" : "refused"
+        return counters.withLock { counters in
+            if let counter = counters[policy + "/" + decision] { return counter }
+            let counter = Counter(label: "bookline_rate_limit_decisions_total", dimensions: [("policy", policy), ("decision", decision)])
+            counters[policy + "/" + decision] = counter
+            return counter
         }
     }
 }

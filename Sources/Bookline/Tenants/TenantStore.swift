@@ -4,7 +4,10 @@ import SQLKit
 
 /// SQL for the `tenants` table. Stores never see HTTP types.
 public struct TenantStore: Sendable {
+    /// How long another instance may serve a tenant's old tier or status.
+    static let cacheLifetime: TimeInterval = 2
     let database: Database
+    private let cache = TTLCache<String, Tenant>(ttl: cacheLifetime)
 
     public init(database: Database) {
         self.database = database
@@ -48,10 +51,20 @@ public struct TenantStore: Sendable {
         return tenant
     }
 
+    /// The tenant, from a short-lived cache on the request path (see `cacheLifetime`).
     public func find(id: String) async throws -> Tenant? {
         guard Identifier.isValid(id) else { return nil }
-        return try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) FROM tenants WHERE id = \(bind: id)")
+        let now = Date()
+        if let cached = cache.value(for: id, now: now) { return cached }
+        let tenant = try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) FROM tenants WHERE id = \(bind: id)")
             .first().map(Self.decode)
+        if let tenant { cache.insert(tenant, for: id, now: now) }
+        return tenant
+    }
+
+    /// Forgets a cached tenant; every write to `tenants` calls this.
+    public func invalidate(_ id: String) {
+        cache.remove(id)
     }
 
     /// A page of tenants in id (creation) order, after `cursor`.
@@ -64,6 +77,7 @@ public struct TenantStore: Sendable {
     }
 
     public func setStatus(_ status: TenantStatus, tenantId: String, now: Date) async throws {
+        defer { invalidate(tenantId) }
         try await database.sql.raw("""
             UPDATE tenants SET status = \(bind: status.rawValue), updated_at = \(bind: now) WHERE id = \(bind: tenantId)
             """).run()
@@ -72,7 +86,8 @@ public struct TenantStore: Sendable {
     /// Applies the given profile changes and returns the updated tenant (nil if it does not exist).
     public func updateProfile(tenantId: String, businessName: String?, timezone: String?, now: Date,
                               audit: AuditEntry, auditLog: AuditLog) async throws -> Tenant? {
-        try await database.transaction { db in
+        defer { invalidate(tenantId) }
+        return try await database.transaction { db in
             try await auditLog.append(audit, on: db, now: now)
             var update = db.update("tenants").set("updated_at", to: now).where("id", .equal, tenantId)
             if let businessName { update = update.set("business_name", to: businessName) }
