@@ -62,7 +62,7 @@ public struct APIKeyFormat: Sendable, Equatable {
     }
 
     public static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.sha256(Data(text.utf8))
     }
 }
 

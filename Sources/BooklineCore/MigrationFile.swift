@@ -15,7 +15,7 @@ public struct MigrationFile: Sendable, Equatable {
 
     /// Hex SHA-256 of the file's bytes: an applied file that changes is refused.
     public var checksum: String {
-        SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.sha256(Data(sql.utf8))
     }
 
     public init(name: String, sql: String) throws(MigrationFileError) {

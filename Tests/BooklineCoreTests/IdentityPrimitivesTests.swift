@@ -1,4 +1,5 @@
 import BooklineCore
+import Foundation
 import Testing
 
 @Suite struct APIKeyFormatTests {
@@ -108,5 +109,12 @@ import Testing
     @Test func premiumPersonalAndPagerNumbersAreNotForOutreach() throws {
         #expect(try !PhoneNumber.parse("0909 876 5432").get().isOutreachAllowed)
         #expect(try PhoneNumber.parse("07700 900123").get().isOutreachAllowed)
+    }
+}
+
+@Suite struct HexTests {
+    @Test func encodesLowercaseAndHashes() {
+        #expect(Hex.encode([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
+        #expect(Hex.sha256(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

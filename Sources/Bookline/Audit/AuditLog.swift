@@ -111,7 +111,7 @@ public struct AuditLog: Sendable {
         func hash() throws -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return SHA256.hash(data: try encoder.encode(self)).map { String(format: "%02x", $0) }.joined()
+            return Hex.sha256(try encoder.encode(self))
         }
     }
 }

@@ -84,20 +84,29 @@ public struct RateLimiter: Sendable {
         public let policy: RateLimitPolicy
         public let decision: SlidingWindow.Decision
 
-        public var headers: [String: String] {
+        static let policyField = HTTPField.Name("RateLimit-Policy")!
+        static let limitField = HTTPField.Name("RateLimit")!
+        static let legacyLimit = HTTPField.Name("X-RateLimit-Limit")!
+        static let legacyRemaining = HTTPField.Name("X-RateLimit-Remaining")!
+        static let legacyReset = HTTPField.Name("X-RateLimit-Reset")!
+
+        /// The fields, in a fixed order.
+        public var fields: [(HTTPField.Name, String)] {
             [
-                "RateLimit-Policy": "\"\(policy.name)\";q=\(policy.limit);w=\(Int(policy.window))",
-                "RateLimit": "\"\(policy.name)\";r=\(decision.remaining);t=\(decision.resetSeconds)",
-                "X-RateLimit-Limit": String(policy.limit),
-                "X-RateLimit-Remaining": String(decision.remaining),
-                "X-RateLimit-Reset": String(decision.resetSeconds),
+                (Self.policyField, "\"\(policy.name)\";q=\(policy.limit);w=\(Int(policy.window))"),
+                (Self.limitField, "\"\(policy.name)\";r=\(decision.remaining);t=\(decision.resetSeconds)"),
+                (Self.legacyLimit, String(policy.limit)),
+                (Self.legacyRemaining, String(decision.remaining)),
+                (Self.legacyReset, String(decision.resetSeconds)),
             ]
         }
 
+        public var headers: [String: String] {
+            Dictionary(uniqueKeysWithValues: fields.map { ($0.0.rawName, $0.1) })
+        }
+
         public func apply(to response: inout Response) {
-            for (name, value) in headers {
-                if let field = HTTPField.Name(name) { response.headers[field] = value }
-            }
+            for (name, value) in fields { response.headers[name] = value }
         }
     }
 

@@ -71,7 +71,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             "method": "\(request.method)",
             "path": "\(request.uri.path)",
             "status": "\(response.status.code)",
-            "duration_ms": "\(String(format: "%.2f", milliseconds))",
+            "duration_ms": "\((milliseconds * 100).rounded() / 100)",
             "tenant": "\(context.logFields.tenantId ?? "-")",
             "request_id": "\(context.requestId)",
         ])
