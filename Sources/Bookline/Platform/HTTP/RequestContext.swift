@@ -77,12 +77,12 @@ public final class RequestLogFields: Sendable {
 }
 
 extension JSONEncoder {
-    /// ISO-8601 UTC times on the wire. Keys keep declaration order (sorting them costs time
-    /// on every response).
+    /// ISO-8601 UTC times on the wire. Keys are sorted: Foundation's encoder otherwise emits
+    /// them in hash order, which changes from run to run (sorting costs ~5% on /api/me).
     public static let bookline: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 }
