@@ -69,7 +69,9 @@ let package = Package(
         ),
         .testTarget(
             name: "BooklineCoreTests",
-            dependencies: ["BooklineCore"]
+            dependencies: ["BooklineCore"],
+            // Read through #filePath, so they are data next to the tests, not bundle resources.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "BooklineTests",

@@ -118,7 +118,12 @@ public final class TokenService: Sendable {
 
     /// The current signing key (another instance may have rotated: reload at most once a minute).
     private func signingKid() async throws -> String {
-        if let last = lastReload.withLock({ $0 }), now().timeIntervalSince(last) > 60 { try await reload() }
+        if loaded.withLock({ $0.isEmpty }) {
+            // Not started yet (the database was down at start, or migrations ran later).
+            try await start()
+        } else if let last = lastReload.withLock({ $0 }), now().timeIntervalSince(last) > 60 {
+            try await reload()
+        }
         guard let kid = loaded.withLock({ $0.last { $0.retiredAt == nil }?.kid }) else {
             throw TokenError(reason: "no signing key")
         }

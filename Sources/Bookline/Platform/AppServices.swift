@@ -76,7 +76,13 @@ public struct AppServices: Sendable {
         let tokens = TokenService(database: database, box: box, issuer: config.baseURL, now: now)
         let hasher = PasswordHasher(parameters: config.passwordHashing)
         do {
-            if config.migrateOnStart { try await tokens.start() }
+            // Best effort: with the database down the server still starts (and /health says
+            // so); the keys load on the first token instead.
+            do {
+                try await tokens.start()
+            } catch {
+                logger.warning("signing keys not loaded at start; will retry on first use", metadata: ["error": "\(TransientError.kind(of: error))"])
+            }
             return AppServices(
                 config: config, paths: paths, logger: logger, database: database, now: now,
                 startedAt: .now,
