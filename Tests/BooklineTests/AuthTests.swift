@@ -213,6 +213,18 @@ struct InputCapTests {
             #expect(fields == ["email", "password"])
             let refresh = try await client.request(.post, "/api/auth/refresh", json: #"{"refreshToken": "\#(long)"}"#)
             #expect(refresh.status == .unprocessableContent)
+            let logout = try await client.request(.post, "/api/auth/logout", json: #"{"refreshToken": "\#(long)"}"#)
+            #expect(logout.status == .unprocessableContent)
+        }
+    }
+
+    @Test func aTokenRequestWithoutACredentialIs401EvenWhenTheAddressIsLimited() async throws {
+        try await withApp(configure: { $0.loginAttemptsPer15Minutes = 1 }) { client, _ in
+            try await client.request(.post, "/api/auth/login", json: #"{"email": "a@example.com", "password": "whatever-123"}"#)
+            let limited = try await client.request(.post, "/api/auth/token", key: APIKeyFormat.generate().key)
+            #expect(limited.status == .tooManyRequests)
+            let missing = try await client.request(.post, "/api/auth/token")
+            #expect(missing.status == .unauthorized)
         }
     }
 }

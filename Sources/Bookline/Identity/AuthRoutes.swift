@@ -35,7 +35,11 @@ struct AuthRoutes {
         router.post("api/auth/refresh", use: refresh)
         router.post("api/auth/logout", use: logout)
         router.post("api/auth/token") { request, context in
-            try await perIP(request, context) { try await token(request, context: context) }
+            // No credential at all is a plain 401: it costs nothing, so it is not counted.
+            guard try Authenticator.credential(in: request) != nil else {
+                throw Problem.unauthorized("Send an API key as Authorization: Bearer <key>.")
+            }
+            return try await perIP(request, context) { try await token(request, context: context) }
         }
         router.get(".well-known/jwks.json") { _, _ in
             services.tokens.jwks()
@@ -129,6 +133,7 @@ struct AuthRoutes {
         guard let presented = input.refreshToken, !presented.isEmpty else {
             throw Problem.validation(field: "refreshToken", "is required")
         }
+        guard presented.utf8.count <= 256 else { throw Problem.validation(field: "refreshToken", "is too long") }
         try await services.refreshTokens.revokeFamily(of: presented, now: services.now())
         return .noContent
     }
