@@ -52,9 +52,7 @@ enum Startup {
 
     static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            BooklineLogHandler(label: label, level: level)
         }
     }
 

@@ -3,6 +3,7 @@ import BooklineCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import SQLKit
 import Testing
@@ -91,5 +92,20 @@ struct SecretsTests {
             let later = try #require(try await services.apiKeys.find(tenantId: tenant.id, id: tenant.keyId)?.lastUsedAt)
             #expect(later > first)
         }
+    }
+}
+
+@Suite("Log lines")
+struct LogHandlerTests {
+    @Test func aLineCarriesLevelLabelMessageAndSortedMetadata() throws {
+        let pipe = Pipe()
+        var handler = BooklineLogHandler(label: "bookline", level: .info, fileDescriptor: pipe.fileHandleForWriting.fileDescriptor)
+        handler[metadataKey: "instance"] = "a"
+        handler.log(event: LogEvent(level: .info, message: "GET /health 200", metadata: ["status": "200", "path": "/health"],
+                                    source: "test", file: #fileID, function: #function, line: #line))
+        try pipe.fileHandleForWriting.close()
+        let line = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(line.hasSuffix(" info bookline: GET /health 200 instance=a path=/health status=200\n"))
+        #expect(line.first?.isNumber == true)
     }
 }

@@ -28,11 +28,13 @@ public struct Authenticator: Sendable {
 
     static func credential(in request: Request) throws -> String? {
         if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            // "Bearer " in any case, then the credential.
+            guard header.utf8.count > 7, header.utf8.prefix(7).map({ $0 | 0x20 }) == Array("bearer ".utf8) else {
                 throw Problem.unauthorized("Use Authorization: Bearer <API key or access token>.")
             }
-            return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let credential = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            guard !credential.isEmpty else { throw Problem.unauthorized("Use Authorization: Bearer <API key or access token>.") }
+            return credential
         }
         return request.headers[apiKeyHeader].map { $0.trimmingCharacters(in: .whitespaces) }
     }

@@ -144,14 +144,20 @@ public struct RateLimiter: Sendable {
 /// Allowed/refused counters by policy, made once each: building a metric looks it up in the
 /// factory, which is too slow to do on every request.
 final class DecisionCounters: Sendable {
-    private let counters = Mutex<[String: Counter]>([:])
+    private struct Key: Hashable {
+        let policy: String
+        let allowed: Bool
+    }
+
+    private let counters = Mutex<[Key: Counter]>([:])
 
     func counter(policy: String, allowed: Bool) -> Counter {
-        let decision = allowed ? "allowed" : "refused"
+        let key = Key(policy: policy, allowed: allowed)
         return counters.withLock { counters in
-            if let counter = counters[policy + "/" + decision] { return counter }
-            let counter = Counter(label: "bookline_rate_limit_decisions_total", dimensions: [("policy", policy), ("decision", decision)])
-            counters[policy + "/" + decision] = counter
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "bookline_rate_limit_decisions_total",
+                                  dimensions: [("policy", policy), ("decision", allowed ? "allowed" : "refused")])
+            counters[key] = counter
             return counter
         }
     }
