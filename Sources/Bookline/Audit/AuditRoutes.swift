@@ -53,7 +53,7 @@ struct AuditRoutes {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> AuditPage {
-        guard let auth = context.auth else { throw Problem.unauthorized("Send a credential in the Authorization header.") }
+        guard let auth = context.auth else { throw Problem.missingCredential }
         let query = request.uri.queryParameters
         var filter = AuditReader.Filter()
         var errors: [Problem.FieldError] = []

@@ -29,7 +29,7 @@ struct MeRoutes {
     }
 
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> MeResponse {
-        guard let auth = context.auth else { throw Problem.unauthorized("Send a credential in the Authorization header.") }
+        guard let auth = context.auth else { throw Problem.missingCredential }
         var tenantView: MeResponse.TenantView?
         if let tenantId = auth.tenantId {
             guard let tenant = try await services.tenants.find(id: tenantId), tenant.status != .deleted else {

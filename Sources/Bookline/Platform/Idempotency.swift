@@ -89,7 +89,7 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
-    public func finish(scope: String, key: String, stored: Stored, contentType: String?, now: Date) async throws {
+    public func finish(scope: String, key: String, stored: Stored) async throws {
         try await database.sql.raw("""
             UPDATE idempotency_keys SET status = \(bind: stored.status), body_sealed = \(bind: try box.seal(stored.body))
             WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key)

@@ -34,7 +34,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
         }
         guard let auth = found else {
             monitor.recordFailure(.missingCredential, method: nil)
-            throw Problem.unauthorized("Send a credential in the Authorization header.")
+            throw Problem.missingCredential
         }
         guard let tenantId = auth.tenantId else {
             monitor.recordFailure(.noTenant, method: auth.method)
@@ -71,7 +71,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let auth = try await authenticator.authenticate(request) else {
-            throw Problem.unauthorized("Send a credential in the Authorization header.")
+            throw Problem.missingCredential
         }
         if let platformRoles {
             guard let role = auth.principal.role, platformRoles.contains(role) else {

@@ -44,7 +44,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         let sink = CollectingWriter.Sink()
         try await response.body.write(CollectingWriter(sink: sink))
         let stored = IdempotencyStore.Stored(status: Int(response.status.code), body: Data(buffer: sink.buffer))
-        try await store.finish(scope: scope, key: key, stored: stored, contentType: response.headers[.contentType], now: services.now())
+        try await store.finish(scope: scope, key: key, stored: stored)
         var replay = response
         replay.body = .init(byteBuffer: sink.buffer)
         return replay

@@ -56,6 +56,9 @@ public struct Problem: Error, Sendable, Equatable {
         return problem
     }
 
+    /// No credential at all (as opposed to a wrong one).
+    public static var missingCredential: Problem { unauthorized("Send a credential in the Authorization header.") }
+
     public static func forbidden(_ detail: String) -> Problem {
         Problem(status: .forbidden, slug: "forbidden", title: "Forbidden", detail: detail)
     }

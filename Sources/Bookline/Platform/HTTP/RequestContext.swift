@@ -26,10 +26,7 @@ public struct AppRequestContext: RequestContext {
 
     /// Who did something, for the audit log.
     public func auditActor(_ request: Request, principal: Principal?) -> AuditActor {
-        AuditActor(
-            type: principal?.kind.rawValue ?? "anonymous", id: principal?.id, ip: remoteIP,
-            userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, requestId: requestId
-        )
+        AuditActor(request, principal: principal, ip: remoteIP, requestId: requestId)
     }
 
     /// `BodyLimitMiddleware` enforces the configured limit; this is only a last wall.
@@ -56,10 +53,7 @@ public struct TenantRequestContext: ChildRequestContext {
     }
 
     public func auditActor(_ request: Request) -> AuditActor {
-        AuditActor(
-            type: tenant.principal.kind.rawValue, id: tenant.principal.id, ip: remoteIP,
-            userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, requestId: requestId
-        )
+        AuditActor(request, principal: tenant.principal, ip: remoteIP, requestId: requestId)
     }
 
     public var maxUploadSize: Int { AppConfig.maxBodyBytesCeiling }
@@ -93,4 +87,14 @@ extension JSONDecoder {
         decoder.dateDecodingStrategy = .iso8601
         return decoder
     }()
+}
+
+extension AuditActor {
+    /// The actor of a request: its principal (or anonymous), address, user agent (capped) and id.
+    init(_ request: Request, principal: Principal?, ip: String?, requestId: String) {
+        self.init(
+            type: principal?.kind.rawValue ?? "anonymous", id: principal?.id, ip: ip,
+            userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }, requestId: requestId
+        )
+    }
 }
