@@ -27,6 +27,10 @@ public struct AppServices: Sendable {
     public let idempotency: IdempotencyStore
     public let tiers: TierCatalog
     public let rateLimiter: RateLimiter
+    public let optOuts: OptOutService
+    public let leads: LeadService
+    public let importer: LeadImporter
+    public let importRunner: ImportRunner
 
     /// Per-IP budget for sign-ups.
     var onboardPolicy: RateLimitPolicy {
@@ -83,6 +87,11 @@ public struct AppServices: Sendable {
             } catch {
                 logger.warning("signing keys not loaded at start; will retry on first use", metadata: ["error": "\(TransientError.kind(of: error))"])
             }
+            let audit = AuditLog(engine: database.engine)
+            let optOuts = OptOutService(database: database, audit: audit, hasher: PhoneHasher(box: box),
+                                        cacheSeconds: config.optOutCacheSeconds)
+            // Imports whose process died are marked, so their record says where they stopped.
+            try? await LeadImportStore().markStaleInterrupted(now: now(), on: database.sql)
             return AppServices(
                 config: config, paths: paths, logger: logger, database: database, now: now,
                 startedAt: .now,
@@ -91,7 +100,7 @@ public struct AppServices: Sendable {
                 tenants: TenantStore(database: database),
                 spec: spec,
                 box: box,
-                audit: AuditLog(engine: database.engine),
+                audit: audit,
                 users: UserStore(database: database),
                 apiKeys: APIKeyStore(database: database),
                 refreshTokens: RefreshTokenStore(database: database),
@@ -104,7 +113,11 @@ public struct AppServices: Sendable {
                 rateLimiter: RateLimiter(
                     store: config.rateLimitStore == "postgres" ? PostgresRateLimitStore(database: database) : MemoryRateLimitStore(),
                     now: now
-                )
+                ),
+                optOuts: optOuts,
+                leads: LeadService(database: database, optOuts: optOuts, audit: audit),
+                importer: LeadImporter(database: database, optOuts: optOuts, audit: audit),
+                importRunner: ImportRunner()
             )
         } catch {
             await database.close()

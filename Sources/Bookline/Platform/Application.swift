@@ -31,6 +31,7 @@ public func buildApplication(
                 monitor: services.databaseHealth,
                 interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
             ),
+            ImportRunnerService(runner: services.importRunner),
         ],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? services.config.port
@@ -53,7 +54,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         AccessLogMiddleware(logger: services.logger)
         MetricsMiddleware()
         ProblemMiddleware(logger: services.logger, routes: routeTable)
-        BodyLimitMiddleware(limit: services.config.maxBodyBytes)
+        BodyLimitMiddleware(limit: services.config.maxBodyBytes, overrides: ["/api/leads/import": services.config.maxImportBytes])
         FileMiddleware(
             services.paths.publicFiles.path,
             cacheControl: .init([(MediaType(type: .any), [.noCache])]),
@@ -79,13 +80,13 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
     MeRoutes(services: services).addRoutes(to: anyCaller)
     AuditRoutes(services: services).addRoutes(to: anyCaller)
-    AdminRoutes(services: services).addRoutes(
-        to: router.group("api/admin")
-            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
-            .add(middleware: IdempotencyMiddleware<AppRequestContext>(services: services) { context in
-                context.auth.map { "platform:\($0.principal.id)" }
-            })
-    )
+    let admin = router.group("api/admin")
+        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
+        .add(middleware: IdempotencyMiddleware<AppRequestContext>(services: services) { context in
+            context.auth.map { "platform:\($0.principal.id)" }
+        })
+    AdminRoutes(services: services).addRoutes(to: admin)
+    OptOutRoutes(services: services).addAdminRoutes(to: admin)
 
     let tenantAPI = router.group("api")
         .add(middleware: TenantResolutionMiddleware(
@@ -99,6 +100,9 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         })
     TenantRoutes(services: services).addRoutes(to: tenantAPI)
     APIKeyRoutes(services: services).addRoutes(to: tenantAPI)
+    LeadRoutes(services: services).addRoutes(to: tenantAPI)
+    LeadImportRoutes(services: services).addRoutes(to: tenantAPI)
+    OptOutRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }

@@ -26,6 +26,12 @@ public struct AppConfig: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// Upper bound for `BOOKLINE_MAX_BODY_BYTES`.
     public static let maxBodyBytesCeiling = 64 << 20
+    /// Largest accepted body for `POST /api/leads/import` (CSV and JSON files).
+    public var maxImportBytes: Int = 32 << 20
+    /// Imports with more rows than this run in the background (202 + progress).
+    public var backgroundImportRows: Int = 5000
+    /// How long an opt-out look-up is cached; local writes invalidate at once.
+    public var optOutCacheSeconds: Double = 300
     /// Seconds between background database probes.
     public var databaseProbeInterval: Double = 300
     /// Connections per event loop (PostgreSQL) or in total per loop (SQLite readers).
@@ -130,6 +136,24 @@ public struct AppConfig: Sendable {
                 throw ConfigError("BOOKLINE_MAX_BODY_BYTES", "must be a whole number of bytes from 1024 to \(maxBodyBytesCeiling)", got: bytes)
             }
             config.maxBodyBytes = number
+        }
+        if let bytes = value("BOOKLINE_MAX_IMPORT_BYTES") {
+            guard let number = Int(bytes), (1024...maxBodyBytesCeiling).contains(number) else {
+                throw ConfigError("BOOKLINE_MAX_IMPORT_BYTES", "must be a whole number of bytes from 1024 to \(maxBodyBytesCeiling)", got: bytes)
+            }
+            config.maxImportBytes = number
+        }
+        if let rows = value("BOOKLINE_IMPORT_BACKGROUND_ROWS") {
+            guard let number = Int(rows), (1...1_000_000).contains(number) else {
+                throw ConfigError("BOOKLINE_IMPORT_BACKGROUND_ROWS", "must be a whole number from 1 to 1000000", got: rows)
+            }
+            config.backgroundImportRows = number
+        }
+        if let seconds = value("BOOKLINE_OPT_OUT_CACHE_SECONDS") {
+            guard let number = Double(seconds), (0...86_400).contains(number) else {
+                throw ConfigError("BOOKLINE_OPT_OUT_CACHE_SECONDS", "must be a number of seconds from 0 to 86400", got: seconds)
+            }
+            config.optOutCacheSeconds = number
         }
         if let seconds = value("BOOKLINE_DB_PROBE_INTERVAL") {
             guard let number = Double(seconds), number >= 1, number.isFinite else {

@@ -41,6 +41,10 @@ final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         _ = entries.withLock { $0.removeValue(forKey: key) }
     }
 
+    func removeAll(whereKey shouldRemove: (Key) -> Bool) {
+        entries.withLock { entries in entries = entries.filter { !shouldRemove($0.key) } }
+    }
+
     func removeAll(where shouldRemove: (Value) -> Bool) {
         entries.withLock { entries in entries = entries.filter { !shouldRemove($0.value.value) } }
     }

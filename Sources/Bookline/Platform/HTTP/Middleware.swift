@@ -120,8 +120,11 @@ struct ProblemMiddleware: RouterMiddleware {
 struct BodyLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let limit: Int
+    /// Larger limits for specific paths (file imports).
+    var overrides: [String: Int] = [:]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let limit = overrides[request.uri.path] ?? limit
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem.payloadTooLarge(limit: limit)
         }

@@ -11,6 +11,11 @@ public struct SecretBox: Sendable {
         self.key = SymmetricKey(data: keyData)
     }
 
+    /// A separate key for one purpose (e.g. keyed hashes), so no two uses share key material.
+    public func derivedKey(for purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     public func seal(_ plaintext: Data) throws -> String {
         try AES.GCM.seal(plaintext, using: key).combined!.base64EncodedString()
     }

@@ -1,0 +1,179 @@
+import BooklineCore
+import Foundation
+import SQLKit
+
+/// Runs an import: each row is validated, normalised, checked against the opt-out lists and
+/// for duplicates (in the file, then in the tenant's leads by the duplicate window), then
+/// inserted or merged. Rows go in batches, each one transaction that also records progress,
+/// so a crash leaves whole batches and a record of where it stopped. A dry run writes nothing.
+public struct LeadImporter: Sendable {
+    static let batchSize = 1000
+
+    let database: Database
+    let leads = LeadStore()
+    let imports = LeadImportStore()
+    let optOuts: OptOutService
+    let events: EventLog
+    let audit: AuditLog
+
+    init(database: Database, optOuts: OptOutService, audit: AuditLog) {
+        self.database = database
+        self.optOuts = optOuts
+        self.events = EventLog(engine: database.engine)
+        self.audit = audit
+    }
+
+    public struct Job: Sendable {
+        public let tenantId: String
+        /// nil for a dry run (nothing is recorded).
+        public let importId: String?
+        public let file: ImportFile
+        public let policy: DuplicatePolicy
+        public let actor: AuditActor
+        /// The moment duplicate windows are measured from.
+        public let now: Date
+    }
+
+    /// Records a new import run (status running) and returns its id.
+    func begin(tenantId: String, file: ImportFile, background: Bool, actor: AuditActor, now: Date) async throws -> String {
+        let id = Identifier.make(now: now)
+        try await imports.create(
+            tenantId: tenantId, id: id, format: file.format.rawValue, background: background,
+            report: ImportReport(total: file.rows.count, columns: file.columns), createdBy: actor.id, now: now, on: database.sql
+        )
+        return id
+    }
+
+    /// Processes every row; `clock` stamps progress. Cancellation stops between batches and
+    /// marks the import interrupted.
+    public func run(_ job: Job, clock: @escaping @Sendable () -> Date = Date.init,
+                    progress: @Sendable (ImportReport) -> Void = { _ in }) async throws -> ImportReport {
+        var report = ImportReport(total: job.file.rows.count, columns: job.file.columns)
+        var seen = Set<String>()
+        do {
+            for start in stride(from: 0, to: job.file.rows.count, by: Self.batchSize) {
+                try Task.checkCancellation()
+                let batch = job.file.rows[start..<min(start + Self.batchSize, job.file.rows.count)]
+                if let importId = job.importId {
+                    (report, seen) = try await database.transaction { [report, seen] db in
+                        var report = report
+                        var seen = seen
+                        try await process(batch, job: job, report: &report, seen: &seen, write: db)
+                        try await imports.progress(tenantId: job.tenantId, id: importId, report: report, now: clock(), on: db)
+                        return (report, seen)
+                    }
+                } else {
+                    try await process(batch, job: job, report: &report, seen: &seen, write: nil)
+                }
+                progress(report)
+            }
+        } catch {
+            if let importId = job.importId {
+                let status: LeadImportRecord.Status = error is CancellationError ? .interrupted : .failed
+                let message = error is CancellationError
+                    ? "The server stopped during the import; \(report.processed) of \(report.total) rows were committed."
+                    : "The import failed after \(report.processed) of \(report.total) rows."
+                try? await imports.finish(tenantId: job.tenantId, id: importId, status: status, error: message, now: clock(),
+                                          on: database.sql)
+            }
+            throw error
+        }
+        if let importId = job.importId {
+            try await database.transaction { [report] db in
+                try await imports.finish(tenantId: job.tenantId, id: importId, status: .completed, error: nil, now: clock(), on: db)
+                var details = report.counts.mapValues(String.init)
+                details["import_id"] = importId
+                details["total"] = String(report.total)
+                try await audit.append(AuditEntry(
+                    tenantId: job.tenantId, actor: job.actor, action: "leads.imported", targetType: "lead_import",
+                    targetId: importId, details: details
+                ), on: db, now: clock())
+            }
+        }
+        return report
+    }
+
+    /// Decides every row of a batch and, with `write`, applies the decisions on that connection.
+    func process(_ batch: ArraySlice<ImportRow>, job: Job, report: inout ImportReport, seen: inout Set<String>,
+                 write db: (any SQLDatabase)?) async throws {
+        var drafts: [(row: ImportRow, draft: LeadDraft)] = []
+        var decided: [Int: RowOutcome] = [:]
+        for row in batch {
+            if let unreadable = row.unreadable {
+                decided[row.number] = RowOutcome(row: row.number, outcome: .invalid, reason: unreadable, phone: nil, leadId: nil)
+                continue
+            }
+            switch LeadRules.validate(row.input) {
+            case .failure(let violations):
+                decided[row.number] = RowOutcome(row: row.number, outcome: .invalid, reason: violations.items.first?.reason,
+                                                 phone: nil, leadId: nil)
+            case .success(let draft):
+                if !seen.insert(draft.phone.e164).inserted {
+                    decided[row.number] = RowOutcome(row: row.number, outcome: .skippedDuplicate, reason: "duplicate_in_file",
+                                                     phone: draft.phone.e164, leadId: nil)
+                } else {
+                    drafts.append((row, draft))
+                }
+            }
+        }
+        let reader = db ?? database.sql
+        let phones = drafts.map(\.draft.phone.e164)
+        let optedOut = try await optOuts.optedOut(tenantId: job.tenantId, among: phones, on: reader)
+        let existing = try await leads.find(tenantId: job.tenantId, phones: phones, on: reader)
+
+        var inserts: [Lead] = []
+        var updates: [Lead] = []
+        for (row, draft) in drafts {
+            let phone = draft.phone.e164
+            if optedOut.contains(phone) {
+                decided[row.number] = RowOutcome(row: row.number, outcome: .optedOut, reason: "opted_out", phone: phone, leadId: existing[phone]?.id)
+            } else if let lead = existing[phone] {
+                let days = Int(job.now.timeIntervalSince(lead.lastActivity) / 86_400)
+                switch job.policy.decide(lastActivity: lead.lastActivity, now: job.now) {
+                case .skip:
+                    decided[row.number] = RowOutcome(row: row.number, outcome: .skippedDuplicate,
+                                                     reason: "contacted_within_\(job.policy.skipDays)_days", phone: phone, leadId: lead.id)
+                case .warn:
+                    updates.append(Self.merge(draft, into: lead, now: job.now))
+                    decided[row.number] = RowOutcome(row: row.number, outcome: .warnedDuplicate,
+                                                     reason: "contacted_\(days)_days_ago", phone: phone, leadId: lead.id)
+                case .allow:
+                    updates.append(Self.merge(draft, into: lead, now: job.now))
+                    decided[row.number] = RowOutcome(row: row.number, outcome: .updated, reason: nil, phone: phone, leadId: lead.id)
+                }
+            } else {
+                let lead = Self.newLead(draft, tenantId: job.tenantId, now: job.now)
+                inserts.append(lead)
+                decided[row.number] = RowOutcome(row: row.number, outcome: .imported, reason: nil, phone: phone, leadId: lead.id)
+            }
+        }
+        if let db {
+            try await leads.insert(inserts, on: db)
+            for lead in updates { try await leads.update(lead, on: db) }
+            try await events.append(inserts.map { .lead("lead_created", $0.id, ["status": "new", "source": $0.source ?? ""]) },
+                                    tenantId: job.tenantId, on: db, now: job.now)
+        }
+        for row in batch { if let outcome = decided[row.number] { report.record(outcome) } }
+    }
+
+    static func newLead(_ draft: LeadDraft, tenantId: String, now: Date) -> Lead {
+        Lead(tenantId: tenantId, id: Identifier.make(now: now), name: draft.name, phone: draft.phone.e164,
+             phoneType: draft.phone.kind.rawValue, email: draft.email, source: draft.source, status: .new, tags: draft.tags,
+             notes: draft.notes, customFields: draft.customFields, lastContactedAt: nil, createdAt: now, updatedAt: now)
+    }
+
+    /// The file's non-empty values win; tags and custom fields are merged, never dropped.
+    static func merge(_ draft: LeadDraft, into lead: Lead, now: Date) -> Lead {
+        var lead = lead
+        lead.name = draft.name ?? lead.name
+        lead.email = draft.email ?? lead.email
+        lead.notes = draft.notes ?? lead.notes
+        for tag in draft.tags where !lead.tags.contains(where: { $0.caseInsensitiveCompare(tag) == .orderedSame }) {
+            lead.tags.append(tag)
+        }
+        lead.tags = Array(lead.tags.prefix(LeadRules.maxTags))
+        lead.customFields.merge(draft.customFields) { _, new in new }
+        lead.updatedAt = now
+        return lead
+    }
+}
