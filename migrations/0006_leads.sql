@@ -25,7 +25,7 @@ CREATE TABLE leads (
 CREATE UNIQUE INDEX leads_phone ON leads (tenant_id, phone_e164);
 CREATE INDEX leads_status ON leads (tenant_id, status, id);
 CREATE INDEX leads_source ON leads (tenant_id, source, id);
-CREATE INDEX leads_created ON leads (tenant_id, created_at);
+-- No index on created_at: ids are UUIDv7 minted at creation, so a created range is an id range.
 
 -- Opt-outs: tenant_id is the tenant, or 'global' for the platform-wide list. Looked up by a
 -- keyed hash of the E.164 number, so an erased person's number can stay suppressed as a hash.

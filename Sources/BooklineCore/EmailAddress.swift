@@ -9,6 +9,9 @@ public struct EmailAddress: Sendable, Equatable, CustomStringConvertible {
         case invalidDomain = "invalid_domain"
     }
 
+    private static let localAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-")
+    private static let labelAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
     public static func parse(_ raw: String) -> Result<EmailAddress, Problem> {
         let trimmed = raw.trimmingWhitespace()
         guard !trimmed.isEmpty else { return .failure(.empty) }
@@ -17,13 +20,13 @@ public struct EmailAddress: Sendable, Equatable, CustomStringConvertible {
         let local = trimmed[..<at]
         let domain = trimmed[trimmed.index(after: at)...].lowercased()
 
-        let localAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-")
+        let localAllowed = Self.localAllowed
         guard !local.isEmpty, local.utf8.count <= 64, local.allSatisfy(localAllowed.contains),
               !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
         else { return .failure(.invalidLocalPart) }
 
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        let labelAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
+        let labelAllowed = Self.labelAllowed
         guard labels.count >= 2,
               labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy(labelAllowed.contains) && !$0.hasPrefix("-") && !$0.hasSuffix("-") }),
               let tld = labels.last, tld.count >= 2, tld.contains(where: \.isLetter)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Phone numbers normalised to E.164 with UK rules by Ofcom number range and international
 /// numbers checked against ITU country calling codes.
 public struct PhoneNumber: Sendable, Equatable, Codable {
@@ -20,68 +22,72 @@ public struct PhoneNumber: Sendable, Equatable, Codable {
     /// Whether Bookline may call or text it: premium-rate, personal and pager numbers are refused.
     public var isOutreachAllowed: Bool { ![.premium, .personal, .pager].contains(kind) }
 
+    /// Reads a number the way libphonenumber does with GB as the default region (see UKNumberRanges and
+    /// PhoneFixtureTests), except that Bookline refuses what it would have to guess at: letters (vanity numbers,
+    /// extensions, "tel:"), other punctuation or non-ASCII digits, and numbers with neither a country code nor a
+    /// national prefix ("7400 123456": UK without its 0, or foreign without its +?).
     public static func parse(_ raw: String) -> Result<PhoneNumber, Problem> {
-        var text = raw.trimmingWhitespace()
+        let text = raw.trimmingWhitespace()
         guard !text.isEmpty else { return .failure(.empty) }
-        // "+44 (0)20 ..." writes the UK trunk prefix in brackets: drop it.
-        text = text.replacingOccurrences(of: "(0)", with: "")
-        let allowed = Set("0123456789+ -.()\u{00A0}")
-        guard text.allSatisfy(allowed.contains) else { return .failure(.invalidCharacters) }
-        let plus = text.hasPrefix("+")
-        guard !text.dropFirst().contains("+") else { return .failure(.invalidCharacters) }
-        let digits = String(text.filter(\.isNumber))
+        guard text.allSatisfy(allowedCharacters.contains) else { return .failure(.invalidCharacters) }
+        // The + (or ++) comes before the first digit, perhaps after a bracket: "(+44) 20 ...".
+        let plusSigns = text.prefix { !$0.isNumber }.drop { $0 != "+" }.prefix { $0 == "+" }.count
+        guard text.filter({ $0 == "+" }).count == plusSigns else { return .failure(.invalidCharacters) }
+        let digits = text.filter(\.isNumber)
         guard !digits.isEmpty else { return .failure(.empty) }
 
-        if plus { return international(digits) }
-        if digits.hasPrefix("00") { return international(String(digits.dropFirst(2))) }
-        if digits.hasPrefix("44"), digits.count == 12 { return uk(String(digits.dropFirst(2))) }
-        if digits.hasPrefix("0") { return uk(String(digits.dropFirst())) }
+        if plusSigns > 0 || digits.hasPrefix("00") {
+            let idd = plusSigns > 0 ? 0 : 2
+            // A UK number drops a trunk 0 written after +44, in brackets or not, like any national prefix.
+            if digits.dropFirst(idd).hasPrefix("44") { return uk(droppingNationalPrefix(digits.dropFirst(idd + 2))) }
+            // "+33 (0)1 ..." writes another country's trunk prefix in brackets: drop it.
+            return international(String(text.replacingOccurrences(of: "(0)", with: "").filter(\.isNumber).dropFirst(idd)))
+        }
+        // 44 without + or 00 is the country code when the digits are too long for a UK national number, or when what
+        // follows it (less a national prefix) is one; that national number may then have a national prefix of its own.
+        if digits.hasPrefix("44") {
+            let rest = droppingNationalPrefix(digits.dropFirst(2))
+            if digits.count > 10 || hasNationalNumberShape(rest) { return uk(droppingNationalPrefix(rest)) }
+        }
+        if digits.hasPrefix("0") || digits.hasPrefix(textRelayPrefix) { return uk(droppingNationalPrefix(digits[...])) }
         return .failure(.missingCountryCode)
+    }
+
+    /// Built once: imports parse a number per row.
+    static let allowedCharacters = Set("0123456789+ -.()\u{00A0}")
+
+    /// BT's text relay prefix 18002 and the trunk 0, which libphonenumber drops from UK numbers like the trunk 0 itself.
+    static let textRelayPrefix = "180020"
+
+    /// A UK number less one national prefix: the trunk 0 or the text relay prefix.
+    static func droppingNationalPrefix(_ digits: Substring) -> Substring {
+        if digits.hasPrefix("0") { return digits.dropFirst() }
+        return digits.hasPrefix(textRelayPrefix) ? digits.dropFirst(textRelayPrefix.count) : digits
+    }
+
+    /// libphonenumber's outline of a UK national number (region_GB.py's general_desc), used to tell whether a leading
+    /// 44 is the country code: 10 digits not starting 0, 4 or 6; 9 starting 1 or 8; 7 starting 8.
+    static func hasNationalNumberShape(_ nsn: Substring) -> Bool {
+        switch (nsn.count, nsn.first) {
+        case (10, let first?): "1235789".contains(first)
+        case (9, let first?): "18".contains(first)
+        case (7, "8"): true
+        default: false
+        }
     }
 
     static func international(_ digits: String) -> Result<PhoneNumber, Problem> {
         guard let code = CountryCodes.match(digits) else { return .failure(.unknownCountryCode) }
-        var national = String(digits.dropFirst(code.count))
-        if code == "44" {
-            if national.hasPrefix("0") { national.removeFirst() }
-            return uk(national)
-        }
+        if code == "44" { return uk(droppingNationalPrefix(digits.dropFirst(2))) }
+        let national = String(digits.dropFirst(code.count))
         let bounds = CountryCodes.nationalLength[code] ?? 4...(15 - code.count)
         guard bounds.contains(national.count), code.count + national.count <= 15 else { return .failure(.invalidLength) }
         return .success(PhoneNumber(e164: "+\(code)\(national)", kind: .international, country: "+\(code)"))
     }
 
-    /// UK national significant number (without the leading 0), by Ofcom range.
-    static func uk(_ nsn: String) -> Result<PhoneNumber, Problem> {
-        func number(_ kind: Kind, lengths: ClosedRange<Int>) -> Result<PhoneNumber, Problem> {
-            guard lengths.contains(nsn.count) else { return .failure(.invalidLength) }
-            return .success(PhoneNumber(e164: "+44\(nsn)", kind: kind, country: "GB"))
-        }
-        let first = nsn.first
-        let two = String(nsn.prefix(2))
-        switch first {
-        case "7":
-            switch two {
-            case "70": return number(.personal, lengths: 10...10)
-            case "76": return nsn.hasPrefix("7624") ? number(.mobile, lengths: 10...10) : number(.pager, lengths: 10...10)
-            default: return number(.mobile, lengths: 10...10)
-            }
-        case "1": return number(.landline, lengths: 9...10)
-        case "2": return number(.landline, lengths: 10...10)
-        case "3":
-            return ["30", "33", "34", "37"].contains(two) ? number(.nonGeographic, lengths: 10...10) : .failure(.notAllocated)
-        case "8":
-            switch String(nsn.prefix(3)) {
-            case "800": return number(.freephone, lengths: 9...10)
-            case "808": return number(.freephone, lengths: 10...10)
-            default:
-                return ["84", "87"].contains(two) ? number(.nonGeographic, lengths: 10...10) : .failure(.notAllocated)
-            }
-        case "9": return two == "90" || two == "91" || two == "98" ? number(.premium, lengths: 10...10) : .failure(.notAllocated)
-        case "5": return ["55", "56"].contains(two) ? number(.corporate, lengths: 10...10) : .failure(.notAllocated)
-        case nil: return .failure(.invalidLength)
-        default: return .failure(.notAllocated)
-        }
+    /// A UK national significant number (without +44 or the trunk 0), by Ofcom range (UKNumberRanges).
+    static func uk(_ nsn: Substring) -> Result<PhoneNumber, Problem> {
+        UKNumberRanges.kind(of: String(nsn)).map { PhoneNumber(e164: "+44\(nsn)", kind: $0, country: "GB") }
     }
 }
 

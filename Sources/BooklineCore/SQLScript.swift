@@ -84,7 +84,9 @@ public enum SQLScript {
 }
 
 extension StringProtocol {
-    func trimmingWhitespace() -> String {
+    /// Without leading and trailing whitespace (newlines included); cheaper than Foundation's
+    /// `trimmingCharacters(in:)`, which matters on per-row paths such as imports.
+    public func trimmingWhitespace() -> String {
         var slice = Substring(self)
         while let first = slice.first, first.isWhitespace { slice.removeFirst() }
         while let last = slice.last, last.isWhitespace { slice.removeLast() }

@@ -47,3 +47,16 @@ struct LeadRulesTests {
         #expect(LeadField.match("postcode") == nil)
     }
 }
+
+@Suite("Identifiers as time bounds")
+struct IdentifierBoundTests {
+    @Test func lowerBoundSortsAroundIdsOfThatMillisecond() {
+        let instant = Date(timeIntervalSince1970: 1_800_000_000.1234)
+        let id = Identifier.make(now: instant)
+        #expect(Identifier.lowerBound(for: instant) <= id)
+        #expect(Identifier.lowerBound(for: instant.addingTimeInterval(0.001)) > id)
+        #expect(Identifier.lowerBound(for: instant.addingTimeInterval(-0.001)) < id)
+        #expect(Identifier.isValid(id) && id == id.lowercased() && id.count == 36)
+        #expect(Array(id)[14] == "7", "version 7")
+    }
+}

@@ -24,8 +24,10 @@ struct ConfigTests {
             "DATABASE_URL": "postgres://app:pw@db.internal:5432/bookline?sslmode=require",
             "BOOKLINE_MASTER_KEY": key, "BOOKLINE_PUBLIC_URL": "https://book.example.com/",
             "LOG_LEVEL": "DEBUG", "BOOKLINE_MIGRATE_ON_START": "false", "SMTP_URL": "smtps://u:p@mail:465",
-            "BOOKLINE_ENV": "production",
+            "BOOKLINE_ENV": "production", "BOOKLINE_MAX_IMPORT_BYTES": "2048", "BOOKLINE_IMPORT_BACKGROUND_ROWS": "100",
+            "BOOKLINE_OPT_OUT_CACHE_SECONDS": "0",
         ])
+        #expect(config.maxImportBytes == 2048 && config.backgroundImportRows == 100 && config.optOutCacheSeconds == 0)
         #expect(config.host == "0.0.0.0")
         #expect(config.port == 9090)
         #expect(config.engineName == "postgres", "DATABASE_URL wins over BOOKLINE_DB")
@@ -52,6 +54,9 @@ struct ConfigTests {
         ("BOOKLINE_DB_POOL_SIZE", "0"),
         ("BOOKLINE_MIGRATE_ON_START", "maybe"),
         ("BOOKLINE_ENV", "staging"),
+        ("BOOKLINE_MAX_IMPORT_BYTES", "100000000"),
+        ("BOOKLINE_IMPORT_BACKGROUND_ROWS", "none"),
+        ("BOOKLINE_OPT_OUT_CACHE_SECONDS", "-5"),
     ])
     func badValuesAreOneLineNamingTheVariable(variable: String, value: String) throws {
         let error = try #require(throws: ConfigError.self) { try AppConfig.load(from: [variable: value]) }

@@ -12,7 +12,7 @@ struct LeadTests {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
             let created = try await client.request(.post, "/api/leads", key: tenant.key, json: """
-                {"name": " Ada Lovelace ", "phone": "07700 900123", "email": "Ada@Example.COM", "tags": ["vip", "VIP", "new"],
+                {"name": " Ada Lovelace ", "phone": "07400 100123", "email": "Ada@Example.COM", "tags": ["vip", "VIP", "new"],
                  "customFields": {"postcode": "SW1A 1AA", "visits": 3, "insured": true}}
                 """)
             #expect(created.status == .created)
@@ -20,7 +20,7 @@ struct LeadTests {
             let id = try #require(lead["id"] as? String)
             #expect(created.headers[.location] == "/api/leads/\(id)")
             #expect(lead["name"] as? String == "Ada Lovelace")
-            #expect(lead["phone"] as? String == "+447700900123")
+            #expect(lead["phone"] as? String == "+447400100123")
             #expect(lead["phoneType"] as? String == "mobile")
             #expect(lead["email"] as? String == "Ada@example.com")
             #expect(lead["status"] as? String == "new")
@@ -31,7 +31,7 @@ struct LeadTests {
 
             let read = try await client.request(.get, "/api/leads/\(id)", key: tenant.key)
             #expect(read.status == .ok)
-            #expect(try read.json()["phone"] as? String == "+447700900123")
+            #expect(try read.json()["phone"] as? String == "+447400100123")
 
             let patched = try await client.request(.patch, "/api/leads/\(id)", key: tenant.key,
                                                    json: #"{"name": "Ada King", "email": "", "phone": "+44 20 7946 0018"}"#)
@@ -66,21 +66,21 @@ struct LeadTests {
             #expect(status == .unprocessableContent && body["detail"] as? String == "phone: is required")
             (status, body) = try await problem(#"{"phone": "09065 123456"}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("premium") == true)
-            (status, body) = try await problem(#"{"phone": "07700 9001"}"#)
+            (status, body) = try await problem(#"{"phone": "07400 1001"}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("number of digits") == true)
-            (status, body) = try await problem(#"{"phone": "07700900123", "email": "not-an-email"}"#)
+            (status, body) = try await problem(#"{"phone": "07400100123", "email": "not-an-email"}"#)
             #expect(status == .unprocessableContent && (body["errors"] as? [[String: Any]])?.first?["field"] as? String == "email")
-            (status, body) = try await problem(#"{"phone": 7700900123}"#)
+            (status, body) = try await problem(#"{"phone": 7400100123}"#)
             #expect(status == .badRequest && (body["detail"] as? String)?.contains("phone") == true)
-            (status, body) = try await problem(#"{"phone": "07700900123", "customFields": {"nested": {"a": 1}}}"#)
+            (status, body) = try await problem(#"{"phone": "07400100123", "customFields": {"nested": {"a": 1}}}"#)
             #expect(status == .badRequest && (body["detail"] as? String)?.contains("customFields") == true)
-            (status, body) = try await problem(#"{"phone": "07700900123", "tags": [\#((1...21).map { "\"t\($0)\"" }.joined(separator: ","))]}"#)
+            (status, body) = try await problem(#"{"phone": "07400100123", "tags": [\#((1...21).map { "\"t\($0)\"" }.joined(separator: ","))]}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("tags") == true)
-            (status, body) = try await problem(#"{"phone": "07700900123", "status": "booked"}"#)
+            (status, body) = try await problem(#"{"phone": "07400100123", "status": "booked"}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("/status") == true)
-            (status, body) = try await problem(#"{"phone": "07700900123", "name": "\#(String(repeating: "x", count: 201))"}"#)
+            (status, body) = try await problem(#"{"phone": "07400100123", "name": "\#(String(repeating: "x", count: 201))"}"#)
             #expect(status == .unprocessableContent && (body["errors"] as? [[String: Any]])?.first?["field"] as? String == "name")
-            (status, _) = try await problem(#"{"phone": "07700900123""#)
+            (status, _) = try await problem(#"{"phone": "07400100123""#)
             #expect(status == .badRequest)
             #expect(try await services.countRows("leads", tenantId: tenant.id) == 0)
         }
@@ -89,13 +89,13 @@ struct LeadTests {
     @Test func samePhoneInAnotherFormatIsADuplicate() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
-            let first = try await client.createLead(#"{"phone": "+44 7700 900123"}"#, key: tenant.key)
-            let again = try await client.request(.post, "/api/leads", key: tenant.key, json: #"{"phone": "0044 7700-900-123"}"#)
+            let first = try await client.createLead(#"{"phone": "+44 7400 100123"}"#, key: tenant.key)
+            let again = try await client.request(.post, "/api/leads", key: tenant.key, json: #"{"phone": "0044 7400-100-123"}"#)
             #expect(again.status == .conflict)
             #expect((try again.problem()["detail"] as? String)?.contains(first["id"] as! String) == true)
             // Another tenant may hold the same number.
             let other = try await services.makeTenant("Other Ltd")
-            #expect(try await client.request(.post, "/api/leads", key: other.key, json: #"{"phone": "07700900123"}"#).status == .created)
+            #expect(try await client.request(.post, "/api/leads", key: other.key, json: #"{"phone": "07400100123"}"#).status == .created)
         }
     }
 
@@ -103,7 +103,7 @@ struct LeadTests {
         try await withApp { client, services in
             let owner = try await services.makeTenant("Owner Ltd")
             let intruder = try await services.makeTenant("Intruder Ltd")
-            let lead = try await client.createLead(#"{"name": "Private Person", "phone": "07700900123"}"#, key: owner.key)
+            let lead = try await client.createLead(#"{"name": "Private Person", "phone": "07400100123"}"#, key: owner.key)
             let id = try #require(lead["id"] as? String)
             for (method, path, json) in [(HTTPRequest.Method.get, "/api/leads/\(id)", nil as String?),
                                          (.patch, "/api/leads/\(id)", #"{"name": "Hijack"}"#),
@@ -126,7 +126,7 @@ struct LeadTests {
     @Test func readOnlyKeyCannotWrite() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant(scopes: ["leads:read"])
-            let response = try await client.request(.post, "/api/leads", key: tenant.key, json: #"{"phone": "07700900123"}"#)
+            let response = try await client.request(.post, "/api/leads", key: tenant.key, json: #"{"phone": "07400100123"}"#)
             #expect(response.status == .forbidden)
             #expect((try response.problem()["detail"] as? String)?.contains("leads:write") == true)
             #expect(try await client.request(.get, "/api/leads", key: tenant.key).status == .ok)
@@ -138,10 +138,10 @@ struct LeadTests {
         try await withApp(now: clock.closure) { client, services in
             let tenant = try await services.makeTenant()
             let specs = [
-                #"{"name": "Alice Smith", "phone": "07700900001", "email": "alice@example.com", "tags": ["vip"], "source": "web"}"#,
-                #"{"name": "Bob Jones", "phone": "07700900002", "tags": ["cold"], "source": "referral"}"#,
-                #"{"name": "Carol Smith", "phone": "07700900003", "tags": ["vip", "cold"], "source": "web"}"#,
-                #"{"name": "Dan 100% Brown", "phone": "07700900004", "source": "web"}"#,
+                #"{"name": "Alice Smith", "phone": "07400100001", "email": "alice@example.com", "tags": ["vip"], "source": "web"}"#,
+                #"{"name": "Bob Jones", "phone": "07400100002", "tags": ["cold"], "source": "referral"}"#,
+                #"{"name": "Carol Smith", "phone": "07400100003", "tags": ["vip", "cold"], "source": "web"}"#,
+                #"{"name": "Dan 100% Brown", "phone": "07400100004", "source": "web"}"#,
                 #"{"name": "Eve_Adams", "phone": "+33612345678", "source": "referral"}"#,
             ]
             var ids: [String] = []
@@ -163,7 +163,7 @@ struct LeadTests {
             #expect(try await names("?source=referral") == ["Eve_Adams", "Bob Jones"])
             #expect(try await names("?q=smith") == ["Carol Smith", "Alice Smith"])
             #expect(try await names("?q=ALICE%40EXAMPLE") == ["Alice Smith"])
-            #expect(try await names("?q=900002") == ["Bob Jones"])
+            #expect(try await names("?q=100002") == ["Bob Jones"])
             #expect(try await names("?q=100%25") == ["Dan 100% Brown"], "% is literal")
             #expect(try await names("?q=e_a") == ["Eve_Adams"], "_ is literal")
             let from = Date(timeIntervalSince1970: 1_790_000_000 + 3600).formatted(.iso8601)
@@ -192,7 +192,7 @@ struct LeadTests {
         let clock = TestClock()
         try await withApp(now: clock.closure) { client, services in
             let tenant = try await services.makeTenant()
-            let id = try #require(try await client.createLead(#"{"phone": "07700900123"}"#, key: tenant.key)["id"] as? String)
+            let id = try #require(try await client.createLead(#"{"phone": "07400100123"}"#, key: tenant.key)["id"] as? String)
             let contacted = try await client.request(.post, "/api/leads/\(id)/status", key: tenant.key,
                                                      json: #"{"status": "contacted", "reason": "first call"}"#)
             #expect(contacted.status == .ok)
@@ -210,7 +210,7 @@ struct LeadTests {
             let optedOut = try await client.request(.post, "/api/leads/\(id)/status", key: tenant.key,
                                                     json: #"{"status": "opted_out", "reason": "asked on the phone"}"#)
             #expect(try optedOut.json()["status"] as? String == "opted_out")
-            #expect(try await services.optOuts.isOptedOut(tenantId: tenant.id, phone: "+447700900123"))
+            #expect(try await services.optOuts.isOptedOut(tenantId: tenant.id, phone: "+447400100123"))
             let stuck = try await client.request(.post, "/api/leads/\(id)/status", key: tenant.key, json: #"{"status": "contacted"}"#)
             #expect(stuck.status == .conflict)
             #expect((try stuck.problem()["detail"] as? String)?.contains("/api/opt-outs") == true)

@@ -11,7 +11,7 @@ import Testing
 struct OnboardingTests {
     static func body(email: String = "owner@smile.example", overrides: [String: String] = [:]) -> String {
         var fields: [String: Any] = [
-            "businessName": "Smile Dental", "email": email, "phone": "07700 900123", "industry": "dental",
+            "businessName": "Smile Dental", "email": email, "phone": "07400 100123", "industry": "dental",
             "services": ["Check-up", "Emergency appointment"], "password": "correct-horse-battery-42",
         ]
         for (name, value) in overrides { fields[name] = value }
@@ -45,7 +45,7 @@ struct OnboardingTests {
             let settings = try #require(try JSONSerialization.jsonObject(with: Data((settingsText ?? "").utf8)) as? [String: Any])
             let names = (settings["services"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
             #expect(names == ["Check-up", "Emergency appointment"])
-            #expect(settings["contactPhone"] as? String == "+447700900123")
+            #expect(settings["contactPhone"] as? String == "+447400100123")
             #expect((settings["assistant"] as? [String: Any])?["greeting"] != nil)
 
             // The owner can sign in with the password; the stored hash is argon2id.

@@ -39,7 +39,7 @@ def main():
         nxt()
         wait.until(ec.visibility_of_element_located((By.ID, "email")))
         type_in("email", "wizard@example.com")
-        type_in("phone", "07700 900456")
+        type_in("phone", "07400 100456")
         nxt()
         services = wait.until(ec.visibility_of_element_located((By.ID, "services")))
         wait.until(lambda _: "Check-up" in services.get_attribute("value"))  # pre-filled from /api/industries
@@ -73,7 +73,7 @@ def main():
         nxt()
         wait.until(ec.visibility_of_element_located((By.ID, "email")))
         type_in("email", "wizard@example.com")
-        type_in("phone", "07700 900457")
+        type_in("phone", "07400 100457")
         nxt()
         wait.until(ec.visibility_of_element_located((By.ID, "services")))
         nxt()

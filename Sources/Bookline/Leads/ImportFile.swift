@@ -71,7 +71,7 @@ public struct ImportFile: Sendable {
             try CSV<Enumerated>(string: text, delimiter: csvDelimiter, loadColumns: false, rowLimit: 0)
                 .enumerateAsArray(startAt: 1, rowLimit: nil) { fields in
                     recordIndex += 1
-                    guard !overLimit, fields.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
+                    guard !overLimit, fields.contains(where: { $0.contains { !$0.isWhitespace } }) else { return }
                     guard rows.count < maxRows else { overLimit = true; return }
                     rows.append(ImportRow(number: recordIndex + 1, input: plan.input(fields), unreadable: nil))
                 }
@@ -156,11 +156,11 @@ public struct ImportFile: Sendable {
     }
 
     static func splitTags(_ text: String) -> [String] {
-        text.split(whereSeparator: { ",;|".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(whereSeparator: { ",;|".contains($0) }).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     static func joinName(_ first: String?, _ last: String?) -> String? {
-        let parts = [first, last].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let parts = [first, last].compactMap { $0?.trimmingWhitespace() }.filter { !$0.isEmpty }
         return parts.isEmpty ? nil : parts.joined(separator: " ")
     }
 }
@@ -189,14 +189,14 @@ struct ColumnPlan {
     func input(_ fields: [String]) -> LeadInput {
         func value(_ field: LeadField) -> String? {
             for index in indices[field] ?? [] where index < fields.count {
-                let text = fields[index].trimmingCharacters(in: .whitespacesAndNewlines)
+                let text = fields[index].trimmingWhitespace()
                 if !text.isEmpty { return text }
             }
             return nil
         }
         var custom: [String: JSONScalar] = [:]
         for (name, index) in customIndices where index < fields.count {
-            let text = fields[index].trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = fields[index].trimmingWhitespace()
             if !text.isEmpty { custom[name] = .string(text) }
         }
         return LeadInput(

@@ -139,7 +139,7 @@ public enum LeadRules {
     public static func validate(_ input: LeadInput) -> Result<LeadDraft, Violations> {
         var violations: [Violation] = []
         var phone: PhoneNumber?
-        if let raw = input.phone, !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let raw = input.phone, clean(raw) != nil {
             switch checkPhone(raw) {
             case .success(let number): phone = number
             case .failure(let violation): violations.append(violation)
@@ -246,7 +246,7 @@ public enum LeadRules {
 
     /// Trimmed; nil when empty.
     static func clean(_ raw: String?) -> String? {
-        guard let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard let trimmed = raw?.trimmingWhitespace(), !trimmed.isEmpty else { return nil }
         return trimmed
     }
 }

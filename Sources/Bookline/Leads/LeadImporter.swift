@@ -7,7 +7,9 @@ import SQLKit
 /// inserted or merged. Rows go in batches, each one transaction that also records progress,
 /// so a crash leaves whole batches and a record of where it stopped. A dry run writes nothing.
 public struct LeadImporter: Sendable {
-    static let batchSize = 1000
+    /// Rows per transaction: big enough to amortise index and WAL writes, small enough that other
+    /// writers wait well under a second for the SQLite write lock.
+    public static let batchSize = 5000
 
     let database: Database
     let leads = LeadStore()
@@ -32,10 +34,19 @@ public struct LeadImporter: Sendable {
         public let actor: AuditActor
         /// The moment duplicate windows are measured from.
         public let now: Date
+
+        public init(tenantId: String, importId: String?, file: ImportFile, policy: DuplicatePolicy, actor: AuditActor, now: Date) {
+            self.tenantId = tenantId
+            self.importId = importId
+            self.file = file
+            self.policy = policy
+            self.actor = actor
+            self.now = now
+        }
     }
 
     /// Records a new import run (status running) and returns its id.
-    func begin(tenantId: String, file: ImportFile, background: Bool, actor: AuditActor, now: Date) async throws -> String {
+    public func begin(tenantId: String, file: ImportFile, background: Bool, actor: AuditActor, now: Date) async throws -> String {
         let id = Identifier.make(now: now)
         try await imports.create(
             tenantId: tenantId, id: id, format: file.format.rawValue, background: background,

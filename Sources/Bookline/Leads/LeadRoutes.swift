@@ -160,7 +160,7 @@ struct LeadRoutes {
             }
         }
         // Validate the sent fields with a stand-in phone; empty strings clear a field.
-        let probe = LeadInput(name: body.name, phone: "+447700900000", email: body.email, source: body.source,
+        let probe = LeadInput(name: body.name, phone: "+447400100000", email: body.email, source: body.source,
                               tags: body.tags, notes: body.notes, customFields: body.customFields)
         switch LeadRules.validate(probe) {
         case .failure(let more): violations += more.items

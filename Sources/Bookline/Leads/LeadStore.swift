@@ -84,8 +84,15 @@ public struct LeadStore: Sendable {
         if let search = filter.search {
             query.where(SQLRaw("search_text LIKE "), SQLBind("%\(Self.escapeLike(search.lowercased()))%"), SQLRaw(" ESCAPE '\\'"))
         }
-        if let from = filter.createdFrom { query.where("created_at", .greaterThanOrEqual, from) }
-        if let to = filter.createdTo { query.where("created_at", .lessThan, to) }
+        // The id bounds let the primary key narrow the scan; created_at keeps the edges exact.
+        if let from = filter.createdFrom {
+            query.where("id", .greaterThanOrEqual, Identifier.lowerBound(for: from))
+            query.where("created_at", .greaterThanOrEqual, from)
+        }
+        if let to = filter.createdTo {
+            query.where("id", .lessThan, Identifier.lowerBound(for: to.addingTimeInterval(0.001)))
+            query.where("created_at", .lessThan, to)
+        }
         if let cursor { query.where("id", .lessThan, cursor) }
         return try await query.orderBy("id", .descending).limit(limit).all().map(Self.decode)
     }

@@ -53,16 +53,22 @@ public final class Database: Sendable {
         _ begin: SQLQueryString,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
-        try await sql.withSession { session in
-            try await session.raw(begin).run()
-            do {
-                let result = try await body(session)
-                try await session.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await session.raw("ROLLBACK").run()
-                throw error
-            }
+        try await sql.withSession { session in try await self.run(begin, on: session, body) }
+    }
+
+    private func run<T: Sendable>(
+        _ begin: SQLQueryString,
+        on session: any SQLDatabase,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await session.raw(begin).run()
+        do {
+            let result = try await body(session)
+            try await session.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await session.raw("ROLLBACK").run()
+            throw error
         }
     }
 

@@ -62,6 +62,12 @@ public struct TenantStore: Sendable {
         return tenant
     }
 
+    /// For operators' commands, which name tenants by slug.
+    public func find(slug: String) async throws -> Tenant? {
+        try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) FROM tenants WHERE slug = \(bind: slug)")
+            .first().map(Self.decode)
+    }
+
     /// Forgets a cached tenant; every write to `tenants` calls this.
     public func invalidate(_ id: String) {
         cache.remove(id)
