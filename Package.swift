@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
     ],
     targets: [
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(
             name: "CArgon2",
             pkgConfig: "libargon2",
@@ -66,6 +67,7 @@ let package = Package(
             name: "bookline",
             dependencies: [
                 "Bookline",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,9 @@ import ArgumentParser
 import Bookline
 import Foundation
 import Logging
+#if canImport(CMalloc)
+import CMalloc
+#endif
 
 @main
 struct BooklineCommand: AsyncParsableCommand {
@@ -19,6 +22,7 @@ struct BooklineCommand: AsyncParsableCommand {
 /// clear line on stderr and a non-zero exit, never a stack trace.
 enum Startup {
     static func config(host: String? = nil, port: Int? = nil) throws -> AppConfig {
+        limitMallocArenas()
         do {
             var config = try AppConfig.load()
             if let host { config.host = host }
@@ -48,6 +52,15 @@ enum Startup {
             await services.database.close()
             fail(describe(error))
         }
+    }
+
+    /// glibc gives each thread that allocates its own arena (up to 8 per core); with the event
+    /// loops, the SQLite pool and the concurrency pool that fragments memory, and a 100k-row
+    /// import grew the server by ~240 MB instead of ~140 MB. One arena per core is plenty.
+    static func limitMallocArenas() {
+        #if canImport(CMalloc)
+        _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        #endif
     }
 
     static func bootstrapLogging(level: Logger.Level) {

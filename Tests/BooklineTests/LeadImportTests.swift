@@ -38,7 +38,11 @@ struct LeadImportTests {
             #expect((jane["customFields"] as? [String: Any])?["Postcode"] as? String == "SW1A 1AA")
             #expect(jane["source"] as? String == "import")
             #expect(leads.contains { $0["name"] as? String == "Bob \"The Builder\" Jones" && $0["phone"] as? String == "+442079460018" })
-            #expect(try await services.eventTypes(tenantId: tenant.id) == ["lead_created", "lead_created", "lead_created"])
+            #expect(try await services.eventTypes(tenantId: tenant.id) == ["leads_imported"], "one event per committed batch")
+            let payload = try #require(try await services.database.sql.raw("SELECT payload FROM events WHERE tenant_id = \(bind: tenant.id)")
+                .first()?.decode(column: "payload", as: String.self))
+            let importId = try #require(body["id"] as? String)
+            #expect(payload.contains(#""imported":"3""#) && payload.contains(importId))
             #expect(try await services.auditActions(tenantId: tenant.id).last == "leads.imported")
         }
     }

@@ -38,7 +38,8 @@ with open(out_path, "w", newline="") as out:
         elif roll < 0.12:
             phone = rng.choice(["0770090", "09065 123456", "call me", "+999 123", "07700 900 12345"])
         else:
-            national = f"7{rng.choice('5789')}{rng.randrange(10_000_000, 99_999_999)}"
+            # 074[0-46-9] is wholly allocated to mobiles (Ofcom; libphonenumber agrees).
+            national = f"74{rng.choice('012346789')}{rng.randrange(1_000_000, 9_999_999)}"
             unique.append(national)
             phone = fmt(national)
             if roll < 0.13:

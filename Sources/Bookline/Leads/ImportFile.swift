@@ -4,11 +4,18 @@ import SwiftCSV
 
 /// One row of an import file, before validation. `number` is what people see: for CSV the
 /// record's row in a spreadsheet (the header is row 1), for JSON the element's position from 1.
+/// CSV rows keep the parser's fields and become a `LeadInput` only when their batch is checked,
+/// so a 100k-row file holds one small array per row, not a dictionary.
 public struct ImportRow: Sendable {
+    enum Content: Sendable {
+        case fields([String])
+        case lead(LeadInput)
+        /// Could not even be read as a lead (a JSON element that is not an object).
+        case unreadable(String)
+    }
+
     public let number: Int
-    public let input: LeadInput
-    /// Set when the row could not even be read as a lead (a JSON element that is not an object).
-    public let unreadable: String?
+    let content: Content
 }
 
 /// An import body (CSV or JSON) parsed into rows, with how its columns were understood.
@@ -25,6 +32,19 @@ public struct ImportFile: Sendable {
     public let format: Format
     public let rows: [ImportRow]
     public let columns: Columns
+    /// How CSV fields map to lead fields (nil for JSON).
+    let plan: ColumnPlan?
+
+    /// The row as lead fields, or why it cannot be one.
+    func input(of row: ImportRow) -> Result<LeadInput, LeadRules.Violation> {
+        switch row.content {
+        case .fields(let fields):
+            guard let plan else { return .failure(.init(field: "row", reason: "unreadable", message: "cannot be read")) }
+            return .success(plan.input(fields))
+        case .lead(let input): return .success(input)
+        case .unreadable(let reason): return .failure(.init(field: "row", reason: reason, message: "is not a lead object"))
+        }
+    }
 
     /// Unknown columns beyond this many are ignored rather than stored as custom fields.
     static let maxCustomColumns = 20
@@ -37,8 +57,8 @@ public struct ImportFile: Sendable {
 
     /// Parses a CSV body. Refuses (before any write) files over `maxRows`, files without a
     /// phone column and files that look separated by something other than `delimiter`.
-    public static func csv(_ data: Data, delimiter: Character = ",", maxRows: Int, tier: String) throws -> ImportFile {
-        guard var text = String(data: data, encoding: .utf8) else {
+    public static func csv(_ bytes: some Collection<UInt8>, delimiter: Character = ",", maxRows: Int, tier: String) throws -> ImportFile {
+        guard var text = String(validating: bytes, as: UTF8.self) else {
             throw Problem.malformedBody("The CSV file is not UTF-8 text; export it as CSV UTF-8.")
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
@@ -73,13 +93,13 @@ public struct ImportFile: Sendable {
                     recordIndex += 1
                     guard !overLimit, fields.contains(where: { $0.contains { !$0.isWhitespace } }) else { return }
                     guard rows.count < maxRows else { overLimit = true; return }
-                    rows.append(ImportRow(number: recordIndex + 1, input: plan.input(fields), unreadable: nil))
+                    rows.append(ImportRow(number: recordIndex + 1, content: .fields(fields)))
                 }
         } catch {
             throw Problem.malformedBody("The CSV file is malformed after row \(recordIndex + 1): a quote inside a field must be doubled (\"\").")
         }
         if overLimit { throw tooManyRows("more than \(maxRows)", limit: maxRows, tier: tier) }
-        return ImportFile(format: .csv, rows: rows, columns: plan.report)
+        return ImportFile(format: .csv, rows: rows, columns: plan.report, plan: plan)
     }
 
     /// Parses a JSON body: an array of lead objects, or `{"leads": [...]}`.
@@ -103,11 +123,11 @@ public struct ImportFile: Sendable {
         var columns = Columns()
         let rows = elements.enumerated().map { index, element -> ImportRow in
             guard case .object(let object) = element else {
-                return ImportRow(number: index + 1, input: LeadInput(), unreadable: "not_an_object")
+                return ImportRow(number: index + 1, content: .unreadable("not_an_object"))
             }
-            return ImportRow(number: index + 1, input: Self.input(object, columns: &columns), unreadable: nil)
+            return ImportRow(number: index + 1, content: .lead(Self.input(object, columns: &columns)))
         }
-        return ImportFile(format: .json, rows: rows, columns: columns)
+        return ImportFile(format: .json, rows: rows, columns: columns, plan: nil)
     }
 
     /// One JSON object as a lead: known keys (and their aliases) map to fields, a
@@ -167,7 +187,7 @@ public struct ImportFile: Sendable {
 
 /// Which CSV column feeds which field: the first column named for a field wins, later
 /// ones fill in when it is empty; unknown columns become custom fields (up to a cap).
-struct ColumnPlan {
+struct ColumnPlan: Sendable {
     var indices: [LeadField: [Int]] = [:]
     var customIndices: [(name: String, index: Int)] = []
     var report = ImportFile.Columns()

@@ -33,14 +33,15 @@ public enum JSONScalar: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let bool = try? container.decode(Bool.self) {
+        // Strings first: they are most custom fields, and every failed attempt throws (and costs).
+        if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let bool = try? container.decode(Bool.self) {
             self = .bool(bool)
         } else if let int = try? container.decode(Int.self) {
             self = .integer(int)
         } else if let double = try? container.decode(Double.self) {
             self = .number(double)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
         } else {
             throw DecodingError.typeMismatch(JSONScalar.self, .init(
                 codingPath: decoder.codingPath, debugDescription: "Expected a string, number or boolean."

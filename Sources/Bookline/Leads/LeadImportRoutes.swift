@@ -96,13 +96,13 @@ struct LeadImportRoutes {
             throw Problem(status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
                           detail: "Send the file as text/csv (a header row, then one lead per row) or application/json (an array of leads).")
         }
-        let body = Data(buffer: try await request.body.collect(upTo: services.config.maxImportBytes))
-        guard !body.isEmpty else { throw Problem.malformedBody("The request body is empty; send the file to import.") }
+        let body = try await request.body.collect(upTo: services.config.maxImportBytes)
+        guard body.readableBytes > 0 else { throw Problem.malformedBody("The request body is empty; send the file to import.") }
         let tenant = context.tenant
         let limit = services.tiers.tier(tenant.tier).maxLeadsPerImport
         let file = isCSV
-            ? try ImportFile.csv(body, delimiter: delimiter, maxRows: limit, tier: tenant.tier)
-            : try ImportFile.json(body, maxRows: limit, tier: tenant.tier)
+            ? try ImportFile.csv(body.readableBytesView, delimiter: delimiter, maxRows: limit, tier: tenant.tier)
+            : try ImportFile.json(Data(buffer: body), maxRows: limit, tier: tenant.tier)
 
         let now = services.now()
         let actor = context.auditActor(request)

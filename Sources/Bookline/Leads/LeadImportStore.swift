@@ -36,19 +36,23 @@ public struct LeadImportStore: Sendable {
             """).run()
     }
 
+    /// Counts only: the per-row outcomes are written once, when the import ends, so progress
+    /// writes (and the polls that read them) stay small.
     func progress(tenantId: String, id: String, report: ImportReport, now: Date, on db: any SQLDatabase) async throws {
+        var counts = report
+        counts.rows = []
         try await db.raw("""
-            UPDATE lead_imports SET processed_rows = \(bind: report.processed), summary = \(bind: try Self.json(report)),
+            UPDATE lead_imports SET processed_rows = \(bind: report.processed), summary = \(bind: try Self.json(counts)),
                 updated_at = \(bind: now)
             WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id)
             """).run()
     }
 
-    func finish(tenantId: String, id: String, status: LeadImportRecord.Status, error: String?, now: Date,
-                on db: any SQLDatabase) async throws {
+    func finish(tenantId: String, id: String, status: LeadImportRecord.Status, report: ImportReport, error: String?,
+                now: Date, on db: any SQLDatabase) async throws {
         try await db.raw("""
             UPDATE lead_imports SET status = \(bind: status.rawValue), error = \(bind: error), updated_at = \(bind: now),
-                finished_at = \(bind: now)
+                finished_at = \(bind: now), summary = \(bind: try Self.json(report))
             WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id) AND status = 'running'
             """).run()
     }

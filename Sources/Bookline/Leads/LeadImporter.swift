@@ -10,6 +10,7 @@ public struct LeadImporter: Sendable {
     /// Rows per transaction: big enough to amortise index and WAL writes, small enough that other
     /// writers wait well under a second for the SQLite write lock.
     public static let batchSize = 5000
+    static let analyzeAfterRows = 1000
 
     let database: Database
     let leads = LeadStore()
@@ -61,20 +62,28 @@ public struct LeadImporter: Sendable {
                     progress: @Sendable (ImportReport) -> Void = { _ in }) async throws -> ImportReport {
         var report = ImportReport(total: job.file.rows.count, columns: job.file.columns)
         var seen = Set<String>()
+        let batches = stride(from: 0, to: job.file.rows.count, by: Self.batchSize).map {
+            job.file.rows[$0..<min($0 + Self.batchSize, job.file.rows.count)]
+        }
+        // Validation is pure CPU work: the next batch is checked while this one is written,
+        // so the database thread and a second core work at the same time.
+        var next: Task<[CheckedRow], Never>? = batches.first.map { first in Task { Self.check(first, of: job.file) } }
+        defer { next?.cancel() }
         do {
-            for start in stride(from: 0, to: job.file.rows.count, by: Self.batchSize) {
+            for index in batches.indices {
                 try Task.checkCancellation()
-                let batch = job.file.rows[start..<min(start + Self.batchSize, job.file.rows.count)]
+                guard let checked = await next?.value else { break }
+                next = index + 1 < batches.count ? Task { [batch = batches[index + 1]] in Self.check(batch, of: job.file) } : nil
                 if let importId = job.importId {
                     (report, seen) = try await database.transaction { [report, seen] db in
                         var report = report
                         var seen = seen
-                        try await process(batch, job: job, report: &report, seen: &seen, write: db)
+                        try await process(checked, job: job, report: &report, seen: &seen, write: db)
                         try await imports.progress(tenantId: job.tenantId, id: importId, report: report, now: clock(), on: db)
                         return (report, seen)
                     }
                 } else {
-                    try await process(batch, job: job, report: &report, seen: &seen, write: nil)
+                    try await process(checked, job: job, report: &report, seen: &seen, write: nil)
                 }
                 progress(report)
             }
@@ -84,14 +93,15 @@ public struct LeadImporter: Sendable {
                 let message = error is CancellationError
                     ? "The server stopped during the import; \(report.processed) of \(report.total) rows were committed."
                     : "The import failed after \(report.processed) of \(report.total) rows."
-                try? await imports.finish(tenantId: job.tenantId, id: importId, status: status, error: message, now: clock(),
+                try? await imports.finish(tenantId: job.tenantId, id: importId, status: status, report: report, error: message, now: clock(),
                                           on: database.sql)
             }
             throw error
         }
         if let importId = job.importId {
             try await database.transaction { [report] db in
-                try await imports.finish(tenantId: job.tenantId, id: importId, status: .completed, error: nil, now: clock(), on: db)
+                try await imports.finish(tenantId: job.tenantId, id: importId, status: .completed, report: report, error: nil,
+                                         now: clock(), on: db)
                 var details = report.counts.mapValues(String.init)
                 details["import_id"] = importId
                 details["total"] = String(report.total)
@@ -100,31 +110,51 @@ public struct LeadImporter: Sendable {
                     targetId: importId, details: details
                 ), on: db, now: clock())
             }
+            // A bulk load makes PostgreSQL's statistics stale until autovacuum notices, and stale
+            // statistics pick sequential scans for filtered pages: refresh them now.
+            if database.engine == .postgres, report.count(.imported) >= Self.analyzeAfterRows {
+                try? await database.sql.raw("ANALYZE leads").run()
+            }
         }
         return report
     }
 
-    /// Decides every row of a batch and, with `write`, applies the decisions on that connection.
-    func process(_ batch: ArraySlice<ImportRow>, job: Job, report: inout ImportReport, seen: inout Set<String>,
+    /// A row after validation: a draft, or the reason it is invalid.
+    struct CheckedRow: Sendable {
+        let number: Int
+        let draft: LeadDraft?
+        let reason: String?
+    }
+
+    static func check(_ batch: ArraySlice<ImportRow>, of file: ImportFile) -> [CheckedRow] {
+        batch.map { row in
+            let input: LeadInput
+            switch file.input(of: row) {
+            case .success(let read): input = read
+            case .failure(let violation): return CheckedRow(number: row.number, draft: nil, reason: violation.reason)
+            }
+            switch LeadRules.validate(input) {
+            case .success(let draft): return CheckedRow(number: row.number, draft: draft, reason: nil)
+            case .failure(let violations): return CheckedRow(number: row.number, draft: nil, reason: violations.items.first?.reason)
+            }
+        }
+    }
+
+    /// Decides every row of a checked batch and, with `write`, applies the decisions on that connection.
+    func process(_ batch: [CheckedRow], job: Job, report: inout ImportReport, seen: inout Set<String>,
                  write db: (any SQLDatabase)?) async throws {
-        var drafts: [(row: ImportRow, draft: LeadDraft)] = []
+        var drafts: [(row: CheckedRow, draft: LeadDraft)] = []
         var decided: [Int: RowOutcome] = [:]
         for row in batch {
-            if let unreadable = row.unreadable {
-                decided[row.number] = RowOutcome(row: row.number, outcome: .invalid, reason: unreadable, phone: nil, leadId: nil)
+            guard let draft = row.draft else {
+                decided[row.number] = RowOutcome(row: row.number, outcome: .invalid, reason: row.reason, phone: nil, leadId: nil)
                 continue
             }
-            switch LeadRules.validate(row.input) {
-            case .failure(let violations):
-                decided[row.number] = RowOutcome(row: row.number, outcome: .invalid, reason: violations.items.first?.reason,
-                                                 phone: nil, leadId: nil)
-            case .success(let draft):
-                if !seen.insert(draft.phone.e164).inserted {
-                    decided[row.number] = RowOutcome(row: row.number, outcome: .skippedDuplicate, reason: "duplicate_in_file",
-                                                     phone: draft.phone.e164, leadId: nil)
-                } else {
-                    drafts.append((row, draft))
-                }
+            if !seen.insert(draft.phone.e164).inserted {
+                decided[row.number] = RowOutcome(row: row.number, outcome: .skippedDuplicate, reason: "duplicate_in_file",
+                                                 phone: draft.phone.e164, leadId: nil)
+            } else {
+                drafts.append((row, draft))
             }
         }
         let reader = db ?? database.sql
@@ -161,8 +191,13 @@ public struct LeadImporter: Sendable {
         if let db {
             try await leads.insert(inserts, on: db)
             for lead in updates { try await leads.update(lead, on: db) }
-            try await events.append(inserts.map { .lead("lead_created", $0.id, ["status": "new", "source": $0.source ?? ""]) },
-                                    tenantId: job.tenantId, on: db, now: job.now)
+            // One event per committed batch, not one per row: a 100k-row import must not flood the
+            // live feed (or the events table) with 100k lead_created events.
+            if !inserts.isEmpty || !updates.isEmpty, let importId = job.importId {
+                try await events.append([NewEvent(type: "leads_imported", subjectType: "lead_import", subjectId: importId, payload: [
+                    "import_id": importId, "imported": String(inserts.count), "updated": String(updates.count),
+                ])], tenantId: job.tenantId, on: db, now: job.now)
+            }
         }
         for row in batch { if let outcome = decided[row.number] { report.record(outcome) } }
     }

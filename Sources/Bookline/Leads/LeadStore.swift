@@ -144,9 +144,9 @@ public struct LeadStore: Sendable {
             email: try row.decode(column: "email", as: String?.self),
             source: try row.decode(column: "source", as: String?.self),
             status: LeadStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .new,
-            tags: (try? JSONDecoder().decode([String].self, from: Data(tags.utf8))) ?? [],
+            tags: tags == "[]" ? [] : (try? JSONDecoder.bookline.decode([String].self, from: Data(tags.utf8))) ?? [],
             notes: try row.decode(column: "notes", as: String?.self),
-            customFields: (try? JSONDecoder().decode([String: JSONScalar].self, from: Data(custom.utf8))) ?? [:],
+            customFields: custom == "{}" ? [:] : (try? JSONDecoder.bookline.decode([String: JSONScalar].self, from: Data(custom.utf8))) ?? [:],
             lastContactedAt: try row.decode(column: "last_contacted_at", as: Date?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self)

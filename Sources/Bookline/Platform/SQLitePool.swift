@@ -6,7 +6,7 @@ import SQLiteKit
 
 /// Opens SQLite connections with the settings every connection needs: foreign keys on,
 /// a busy timeout so concurrent writers wait instead of failing, and NORMAL sync (safe with WAL).
-/// Large write batches (imports) need room: a 64 MB page cache so dirty pages are not spilled
+/// Large write batches (imports) need room: a 32 MB page cache so dirty pages are not spilled
 /// mid-transaction, statement journals in memory (multi-row INSERTs keep one), and checkpoints
 /// every 10,000 WAL pages so a page rewritten by several batches is copied back once.
 struct SQLiteSource: ConnectionPoolSource {
@@ -26,7 +26,7 @@ struct SQLiteSource: ConnectionPoolSource {
             _ = try await connection.query("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)")
             _ = try await connection.query("PRAGMA foreign_keys = ON")
             _ = try await connection.query("PRAGMA synchronous = NORMAL")
-            _ = try await connection.query("PRAGMA cache_size = -65536")
+            _ = try await connection.query("PRAGMA cache_size = -32768")
             _ = try await connection.query("PRAGMA temp_store = MEMORY")
             _ = try await connection.query("PRAGMA wal_autocheckpoint = 10000")
             return connection
