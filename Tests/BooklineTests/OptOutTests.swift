@@ -20,6 +20,7 @@ struct OptOutTests {
             #expect(added.status == .created)
             let entry = try added.json()
             #expect(entry["phone"] as? String == "+447400100123" && entry["active"] as? Bool == true && entry["scope"] as? String == "tenant")
+            #expect(entry["createdBy"] as? String == tenant.keyId)
             let again = try await client.request(.post, "/api/opt-outs", key: tenant.key, json: #"{"phone": "07400100123"}"#)
             #expect(again.status == .ok, "already opted out: nothing changes")
             #expect(try again.json()["reason"] as? String == "complaint")

@@ -16,6 +16,9 @@ struct OptOutRoutes {
         let source: String?
         let note: String?
         let active: Bool
+        /// The API key or user that added it, and that last changed it.
+        let createdBy: String?
+        let updatedBy: String?
         let createdAt: Date
         let updatedAt: Date
         let deactivatedAt: Date?
@@ -31,6 +34,8 @@ struct OptOutRoutes {
             source = optOut.source
             note = optOut.note
             active = optOut.isActive
+            createdBy = optOut.createdBy
+            updatedBy = optOut.updatedBy
             createdAt = optOut.createdAt
             updatedAt = optOut.updatedAt
             deactivatedAt = optOut.deactivatedAt
