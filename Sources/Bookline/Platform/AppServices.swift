@@ -31,6 +31,7 @@ public struct AppServices: Sendable {
     public let leads: LeadService
     public let importer: LeadImporter
     public let importRunner: ImportRunner
+    public let templates: TemplateCatalog
 
     /// Per-IP budget for sign-ups.
     var onboardPolicy: RateLimitPolicy {
@@ -51,6 +52,12 @@ public struct AppServices: Sendable {
         )
     }
 
+    /// The outbox sender. Every channel is simulated until the Twilio and SMTP drivers land.
+    public var messageSender: MessageSender {
+        let logger = logger
+        return MessageSender(services: self) { _, _ in SimulatedDriver(logger: logger) }
+    }
+
     public var authenticator: Authenticator {
         Authenticator(apiKeys: apiKeys, tokens: tokens, now: now)
     }
@@ -65,6 +72,7 @@ public struct AppServices: Sendable {
         let spec = try APISpec.load(from: paths.openAPISpec)
         let industries = try IndustryCatalog.load(from: paths.tenants.appendingPathComponent("industries"))
         let tiers = try TierCatalog.load(from: paths.tenants.appendingPathComponent("tiers.yaml"))
+        let templates = try TemplateCatalog.load(from: paths.tenants.appendingPathComponent("templates"))
         let box = SecretBox(keyData: try SecretBox.resolveMasterKey(config: config, logger: logger))
         let database = try await Database.open(config, logger: logger)
         do {
@@ -117,11 +125,32 @@ public struct AppServices: Sendable {
                 optOuts: optOuts,
                 leads: LeadService(database: database, optOuts: optOuts, audit: audit),
                 importer: LeadImporter(database: database, optOuts: optOuts, audit: audit),
-                importRunner: ImportRunner()
+                importRunner: ImportRunner(),
+                templates: templates
             )
         } catch {
             await database.close()
             throw error
         }
     }
+}
+
+// Service-lifecycle logs its services at start-up; these hold secrets (the database URL, the
+// master key, provider tokens), so their descriptions name the type and nothing else.
+extension AppServices: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "AppServices" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: []) }
+}
+
+extension AppConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "AppConfig(engine: \(engineName), host: \(host), port: \(port))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: []) }
+}
+
+extension TwilioDefaults: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "TwilioDefaults(configured: \(accountSid != nil && authToken != nil))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: []) }
 }

@@ -32,6 +32,7 @@ public func buildApplication(
                 interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
             ),
             ImportRunnerService(runner: services.importRunner),
+            MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000))),
         ],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? services.config.port
@@ -71,6 +72,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     OnboardingRoutes(services: services).addRoutes(to: router)
     IndustryRoutes(catalog: services.industries).addRoutes(to: router)
     AuthRoutes(services: services).addRoutes(to: router)
+    TwilioWebhookRoutes(services: services).addRoutes(to: router)
 
     let authenticator = services.authenticator
     router.group("monitor")
@@ -103,6 +105,9 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     LeadRoutes(services: services).addRoutes(to: tenantAPI)
     LeadImportRoutes(services: services).addRoutes(to: tenantAPI)
     OptOutRoutes(services: services).addRoutes(to: tenantAPI)
+    MessagingSettingsRoutes(services: services).addRoutes(to: tenantAPI)
+    TemplateRoutes(services: services).addRoutes(to: tenantAPI)
+    MessageRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }

@@ -40,9 +40,14 @@ public struct AppConfig: Sendable {
     public var migrateOnStart: Bool = true
     /// Where `migrations/`, `public/` and `tenants/` live; found automatically when nil.
     public var resourceRoot: String?
-    /// Provider settings: only whether they are set is used so far (see /health).
-    public var twilioConfigured = false
-    public var smtpConfigured = false
+    /// Platform-wide provider defaults; a tenant's own settings take precedence.
+    public var twilio = TwilioDefaults()
+    public var smtpURL: String?
+    public var emailFrom: String?
+    /// Seconds between sweeps of the outbox for due messages.
+    public var senderInterval: Double = 1
+    public var twilioConfigured: Bool { twilio.accountSid != nil && twilio.authToken != nil }
+    public var smtpConfigured: Bool { smtpURL != nil }
     public var voiceAIConfigured = false
 
     /// argon2id cost; tests use cheap parameters.
@@ -194,8 +199,24 @@ public struct AppConfig: Sendable {
             }
         }
         config.resourceRoot = value("BOOKLINE_HOME")
-        config.twilioConfigured = value("TWILIO_ACCOUNT_SID") != nil && value("TWILIO_AUTH_TOKEN") != nil
-        config.smtpConfigured = value("SMTP_URL") != nil
+        config.twilio = TwilioDefaults(
+            accountSid: value("TWILIO_ACCOUNT_SID"), authToken: value("TWILIO_AUTH_TOKEN"),
+            fromNumber: value("TWILIO_FROM_NUMBER"), messagingServiceSid: value("TWILIO_MESSAGING_SERVICE_SID"),
+            apiBaseURL: value("TWILIO_API_BASE_URL") ?? TwilioDefaults.productionBaseURL
+        )
+        if let url = value("SMTP_URL") {
+            guard let parts = URLComponents(string: url), ["smtp", "smtps"].contains(parts.scheme ?? ""), parts.host?.isEmpty == false else {
+                throw ConfigError("SMTP_URL", "must look like smtps://user:password@smtp.example.com:465 (or smtp:// for STARTTLS)", got: nil)
+            }
+            config.smtpURL = url
+        }
+        config.emailFrom = value("EMAIL_FROM")
+        if let seconds = value("BOOKLINE_SENDER_INTERVAL") {
+            guard let number = Double(seconds), (0.05...3600).contains(number) else {
+                throw ConfigError("BOOKLINE_SENDER_INTERVAL", "must be a number of seconds from 0.05 to 3600", got: seconds)
+            }
+            config.senderInterval = number
+        }
         config.voiceAIConfigured = value("VOICE_AI_API_KEY") != nil
         return config
     }
@@ -233,5 +254,24 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         let shown = value.map { " (got \"\($0.prefix(80))\")" } ?? ""
         self.description = "\(variable) \(problem)\(shown)"
             .replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+/// Twilio settings from the environment. `apiBaseURL` points tests at a fake Twilio.
+public struct TwilioDefaults: Sendable, Equatable {
+    public static let productionBaseURL = "https://api.twilio.com"
+    public var accountSid: String?
+    public var authToken: String?
+    public var fromNumber: String?
+    public var messagingServiceSid: String?
+    public var apiBaseURL: String = productionBaseURL
+
+    public init(accountSid: String? = nil, authToken: String? = nil, fromNumber: String? = nil,
+                messagingServiceSid: String? = nil, apiBaseURL: String = productionBaseURL) {
+        self.accountSid = accountSid
+        self.authToken = authToken
+        self.fromNumber = fromNumber
+        self.messagingServiceSid = messagingServiceSid
+        self.apiBaseURL = apiBaseURL
     }
 }
