@@ -30,10 +30,12 @@ public struct QuietHours: Sendable, Equatable {
         let calendar = Self.calendar(timeZone)
         let target = DateComponents(hour: end / 60, minute: end % 60, second: 0, nanosecond: 0)
         // If the clocks go back over `end`, the first reading counts: the window was over then.
-        if let next = calendar.nextDate(after: now, matching: target, matchingPolicy: .nextTime, repeatedTimePolicy: .first) {
+        if let next = calendar.nextDate(
+            after: now, matching: target, matchingPolicy: .nextTime, repeatedTimePolicy: .first
+        ) {
             return next
         }
-        // Not expected; never answer with a quiet moment. Minutes to `end` by the clock, ignoring any DST change.
+        // Not expected; never answer with a quiet moment. Time to `end` by the clock, ignoring any DST change.
         let parts = calendar.dateComponents([.hour, .minute, .second], from: now)
         let elapsed = ((parts.hour ?? 0) * 60 + (parts.minute ?? 0)) * 60 + (parts.second ?? 0)
         let wait = ((end * 60 - elapsed) % (Self.day * 60) + Self.day * 60) % (Self.day * 60)

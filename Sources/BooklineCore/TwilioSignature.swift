@@ -56,11 +56,13 @@ public enum TwilioSignature {
         return bodyMatches && signatureMatches
     }
 
-    private static func matches(_ signature: String, url: PythonURL, parameters: [(String, String)], authToken: String) -> Bool {
+    private static func matches(
+        _ signature: String, url: PythonURL, parameters: [(String, String)], authToken: String
+    ) -> Bool {
         // Both forms are always computed, so the time taken does not tell which one matched.
-        let withoutPort = constantTimeEqual(compute(url: url.withoutPort, parameters: parameters, authToken: authToken), signature)
-        let withPort = constantTimeEqual(compute(url: url.withPort, parameters: parameters, authToken: authToken), signature)
-        return withoutPort || withPort
+        let forms = [url.withoutPort, url.withPort]
+        let matched = forms.map { constantTimeEqual(compute(url: $0, parameters: parameters, authToken: authToken), signature) }
+        return matched.contains(true)
     }
 
     /// Equality that takes the same time wherever the first difference is (the length is not secret).

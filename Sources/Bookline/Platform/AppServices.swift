@@ -52,10 +52,29 @@ public struct AppServices: Sendable {
         )
     }
 
-    /// The outbox sender. Every channel is simulated until the Twilio and SMTP drivers land.
+    /// The outbox sender, with each tenant's drivers.
     public var messageSender: MessageSender {
-        let logger = logger
-        return MessageSender(services: self) { _, _ in SimulatedDriver(logger: logger) }
+        MessageSender(services: self) { tenantId, channel in try await self.driver(for: tenantId, channel: channel) }
+    }
+
+    /// The tenant's own provider, else the platform's, else the simulation driver (never a silent drop).
+    /// Email goes through the simulation driver until the SMTP driver lands.
+    func driver(for tenantId: String, channel: MessageChannel) async throws -> any MessageDriver {
+        guard channel == .sms else { return SimulatedDriver(logger: logger) }
+        let settings = try await MessagingSettingsStore().find(tenantId: tenantId, on: database.sql)
+        if settings.twilioConfigured, let sid = settings.twilioAccountSid, let sealed = settings.twilioAuthTokenSealed {
+            let token = String(decoding: try box.open(sealed), as: UTF8.self)
+            return TwilioDriver(account: TwilioAccount(accountSid: sid, authToken: token, fromNumber: settings.twilioFromNumber,
+                                                       messagingServiceSid: settings.twilioMessagingServiceSid),
+                                baseURL: config.twilio.apiBaseURL, logger: logger)
+        }
+        let platform = config.twilio
+        if let sid = platform.accountSid, let token = platform.authToken, platform.fromNumber != nil || platform.messagingServiceSid != nil {
+            return TwilioDriver(account: TwilioAccount(accountSid: sid, authToken: token, fromNumber: platform.fromNumber,
+                                                       messagingServiceSid: platform.messagingServiceSid),
+                                baseURL: platform.apiBaseURL, logger: logger)
+        }
+        return SimulatedDriver(logger: logger)
     }
 
     public var authenticator: Authenticator {
