@@ -1,1 +1,16 @@
 #include <curl/curl.h>
+
+// curl_easy_setopt is variadic, which Swift cannot call: one typed wrapper per argument kind.
+static inline CURLcode bk_curl_setopt_string(CURL *curl, CURLoption option, const char *value) {
+    return curl_easy_setopt(curl, option, value);
+}
+static inline CURLcode bk_curl_setopt_long(CURL *curl, CURLoption option, long value) {
+    return curl_easy_setopt(curl, option, value);
+}
+static inline CURLcode bk_curl_setopt_pointer(CURL *curl, CURLoption option, void *value) {
+    return curl_easy_setopt(curl, option, value);
+}
+typedef size_t (*bk_curl_read_callback)(char *buffer, size_t size, size_t count, void *context);
+static inline CURLcode bk_curl_setopt_read_function(CURL *curl, bk_curl_read_callback callback) {
+    return curl_easy_setopt(curl, CURLOPT_READFUNCTION, callback);
+}

@@ -6,6 +6,8 @@ public struct OutgoingMessage: Sendable {
     public let tenantId: String
     public let id: String
     public let channel: MessageChannel
+    /// The template it was made from, if any (follow-ups get List-Unsubscribe).
+    public let template: String?
     public let to: String
     public let subject: String?
     public let text: String

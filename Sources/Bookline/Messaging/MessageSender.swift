@@ -44,7 +44,8 @@ public struct MessageSender: Sendable {
             } else {
                 let driver = try await drivers(message.tenantId, message.channel)
                 let receipt = try await driver.send(OutgoingMessage(
-                    tenantId: message.tenantId, id: message.id, channel: message.channel, to: message.to, subject: message.subject,
+                    tenantId: message.tenantId, id: message.id, channel: message.channel, template: message.template, to: message.to,
+                    subject: message.subject,
                     text: message.body, html: message.bodyHtml,
                     statusCallback: "\(services.config.baseURL)/webhooks/twilio/\(message.tenantId)/status?message=\(message.id)"
                 ))
@@ -110,7 +111,8 @@ struct MessageSenderService: Service, CustomStringConvertible {
             } catch {
                 sender.services.logger.warning("outbox sweep failed", metadata: ["error": "\(TransientError.kind(of: error))"])
             }
-            try? await Task.sleep(for: interval)
+            // Shutdown interrupts the pause, so stopping never waits for a whole interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

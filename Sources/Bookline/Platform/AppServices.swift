@@ -58,10 +58,18 @@ public struct AppServices: Sendable {
     }
 
     /// The tenant's own provider, else the platform's, else the simulation driver (never a silent drop).
-    /// Email goes through the simulation driver until the SMTP driver lands.
     func driver(for tenantId: String, channel: MessageChannel) async throws -> any MessageDriver {
-        guard channel == .sms else { return SimulatedDriver(logger: logger) }
         let settings = try await MessagingSettingsStore().find(tenantId: tenantId, on: database.sql)
+        guard channel == .sms else {
+            if settings.smtpConfigured, let sealed = settings.smtpURLSealed, let from = settings.emailFrom,
+               let server = SMTPServer(url: String(decoding: try box.open(sealed), as: UTF8.self)) {
+                return SMTPDriver(server: server, from: from, logger: logger)
+            }
+            if let url = config.smtpURL, let server = SMTPServer(url: url), let from = config.emailFrom {
+                return SMTPDriver(server: server, from: from, logger: logger)
+            }
+            return SimulatedDriver(logger: logger)
+        }
         if settings.twilioConfigured, let sid = settings.twilioAccountSid, let sealed = settings.twilioAuthTokenSealed {
             let token = String(decoding: try box.open(sealed), as: UTF8.self)
             return TwilioDriver(account: TwilioAccount(accountSid: sid, authToken: token, fromNumber: settings.twilioFromNumber,

@@ -25,21 +25,29 @@ public func buildApplication(
             address: .hostname(services.config.host, port: services.config.port),
             serverName: "Bookline"
         ),
-        services: [
-            DatabaseLifecycleService(database: services.database),
-            DatabaseProbeService(
-                monitor: services.databaseHealth,
-                interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
-            ),
-            ImportRunnerService(runner: services.importRunner),
-            MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000))),
-        ],
+        services: backgroundServices(services),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? services.config.port
             await onServerRunning(services.config.baseURL(port: port))
         },
         logger: services.logger
     )
+}
+
+/// What runs beside the HTTP server until shutdown.
+func backgroundServices(_ services: AppServices) -> [any Service] {
+    var list: [any Service] = [
+        DatabaseLifecycleService(database: services.database),
+        DatabaseProbeService(
+            monitor: services.databaseHealth,
+            interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
+        ),
+        ImportRunnerService(runner: services.importRunner),
+    ]
+    if services.config.runsSender {
+        list.append(MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000))))
+    }
+    return list
 }
 
 /// Every route and middleware. Outermost first: request id, security headers, access log,

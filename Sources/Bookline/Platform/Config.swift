@@ -46,6 +46,8 @@ public struct AppConfig: Sendable {
     public var emailFrom: String?
     /// Seconds between sweeps of the outbox for due messages.
     public var senderInterval: Double = 1
+    /// Run the outbox sender inside `serve` (tests drive `messageSender.sweep()` themselves).
+    public var runsSender = true
     public var twilioConfigured: Bool { twilio.accountSid != nil && twilio.authToken != nil }
     public var smtpConfigured: Bool { smtpURL != nil }
     public var voiceAIConfigured = false

@@ -1,0 +1,64 @@
+"""Sends email through a running Bookline to a real SMTP server (aiosmtpd) and checks what
+arrived: envelope, headers, and both the plain-text and HTML parts, decoded by Python's email."""
+import email
+import email.policy
+import glob
+import json
+import os
+import time
+import urllib.request
+
+BASE = os.environ["BOOKLINE_URL"]
+FOLDER = os.environ["SMTP_CAPTURE_DIR"]
+
+
+def call(method, path, body=None, key=None):
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = "Bearer " + key
+    request = urllib.request.Request(BASE + path, data=json.dumps(body).encode() if body is not None else None,
+                                     method=method, headers=headers)
+    return json.load(urllib.request.urlopen(request))
+
+
+signup = call("POST", "/api/clients/onboard", {
+    "businessName": "Mail Check Dental", "email": "mail-owner@example.com", "phone": "+44 20 7946 0018",
+    "industry": "dental", "password": "mail-check-password-42",
+})
+key = signup["apiKey"]
+lead = call("POST", "/api/leads", {"name": "Zoë Patient", "phone": "07400 100555", "email": "zoe@example.com"}, key)
+sent = call("POST", "/api/messages", {
+    "channel": "email", "leadId": lead["id"], "template": "booking_confirmation",
+    "variables": {"service": "Check-up", "date": "2 December", "time": "10:30", "business_phone": "020 7946 0018"},
+}, key)
+follow_up = call("POST", "/api/messages", {
+    "channel": "email", "leadId": lead["id"], "template": "follow_up_no_answer",
+    "variables": {"business_phone": "020 7946 0018"},
+}, key)
+
+deadline = time.time() + 20
+while time.time() < deadline:
+    statuses = [call("GET", f"/api/messages/{m['id']}", key=key)["status"] for m in (sent, follow_up)]
+    if all(status == "sent" for status in statuses):
+        break
+    time.sleep(0.2)
+assert statuses == ["sent", "sent"], statuses
+
+mails = [json.load(open(path)) for path in sorted(glob.glob(os.path.join(FOLDER, "*.json")))]
+assert len(mails) == 2, f"{len(mails)} messages arrived"
+first = mails[0]
+assert first["mail_from"] == "bookings@bookline.test", first["mail_from"]
+assert first["rcpt_tos"] == ["zoe@example.com"], first["rcpt_tos"]
+message = email.message_from_string(first["data"], policy=email.policy.default)
+assert message["Subject"] == "Your Check-up with Mail Check Dental on 2 December", message["Subject"]
+assert message["From"] == "bookings@bookline.test" and message["To"] == "zoe@example.com"
+assert message["Message-ID"].startswith("<") and message["Date"], (message["Message-ID"], message["Date"])
+assert message.get_content_type() == "multipart/alternative"
+plain = message.get_body(preferencelist=("plain",)).get_content()
+html = message.get_body(preferencelist=("html",)).get_content()
+assert "Hi Zoë Patient" in plain and "Mail Check Dental" in plain, plain
+assert "<strong>Mail Check Dental</strong>" in html, html
+assert message["List-Unsubscribe"] is None, "a booking confirmation is not marketing"
+second = email.message_from_string(mails[1]["data"], policy=email.policy.default)
+assert second["List-Unsubscribe"] == "<mailto:bookings@bookline.test?subject=unsubscribe>", second["List-Unsubscribe"]
+print("smtp: 2 messages delivered with both parts and the right headers")
