@@ -9,7 +9,7 @@ import Testing
 struct HealthTests {
     @Test func reportsEveryBlockWithoutSecrets() async throws {
         try await withApp(configure: {
-            $0.twilio = TwilioDefaults(accountSid: "AC" + String(repeating: "0", count: 32), authToken: "test-token")
+            $0.twilio = TwilioDefaults(accountSid: "AC" + String(repeating: "0", count: 32), authToken: "test-token", fromNumber: "+447400100999")
             $0.masterKey = Data(repeating: 7, count: 32)
         }) { client, _ in
             let response = try await client.request(.get, "/health")

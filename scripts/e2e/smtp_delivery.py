@@ -6,19 +6,10 @@ import glob
 import json
 import os
 import time
-import urllib.request
 
-BASE = os.environ["BOOKLINE_URL"]
+from client import call
+
 FOLDER = os.environ["SMTP_CAPTURE_DIR"]
-
-
-def call(method, path, body=None, key=None):
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = "Bearer " + key
-    request = urllib.request.Request(BASE + path, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers=headers)
-    return json.load(urllib.request.urlopen(request))
 
 
 signup = call("POST", "/api/clients/onboard", {

@@ -1,7 +1,6 @@
 """Signs inbound SMS webhooks with Twilio's own RequestValidator and checks Bookline accepts
 exactly those: a signed STOP opts the sender out and answers TwiML; unsigned, wrongly signed
 and tampered requests are refused with 403 and change nothing."""
-import json
 import os
 import urllib.error
 import urllib.parse
@@ -9,17 +8,9 @@ import urllib.request
 
 from twilio.request_validator import RequestValidator
 
-BASE = os.environ["BOOKLINE_URL"]
+from client import BASE, call
+
 TOKEN = os.environ["TWILIO_AUTH_TOKEN"]
-
-
-def call(method, path, body=None, key=None):
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = "Bearer " + key
-    request = urllib.request.Request(BASE + path, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers=headers)
-    return json.load(urllib.request.urlopen(request))
 
 
 def webhook(path, params, signature):

@@ -48,8 +48,11 @@ public struct AppConfig: Sendable {
     public var senderInterval: Double = 1
     /// Run the outbox sender inside `serve` (tests drive `messageSender.sweep()` themselves).
     public var runsSender = true
-    public var twilioConfigured: Bool { twilio.accountSid != nil && twilio.authToken != nil }
-    public var smtpConfigured: Bool { smtpURL != nil }
+    /// SMS really leave the platform: an account, its token and a sender.
+    public var twilioConfigured: Bool {
+        twilio.accountSid != nil && twilio.authToken != nil && (twilio.fromNumber != nil || twilio.messagingServiceSid != nil)
+    }
+    public var smtpConfigured: Bool { smtpURL != nil && emailFrom != nil }
     public var voiceAIConfigured = false
 
     /// argon2id cost; tests use cheap parameters.
