@@ -23,7 +23,7 @@ struct ConfigTests {
             "BOOKLINE_HOST": "0.0.0.0", "BOOKLINE_PORT": "9090", "BOOKLINE_DB": "/tmp/x.sqlite",
             "DATABASE_URL": "postgres://app:pw@db.internal:5432/bookline?sslmode=require",
             "BOOKLINE_MASTER_KEY": key, "BOOKLINE_PUBLIC_URL": "https://book.example.com/",
-            "LOG_LEVEL": "DEBUG", "BOOKLINE_MIGRATE_ON_START": "false", "SMTP_URL": "smtps://u:p@mail:465",
+            "LOG_LEVEL": "DEBUG", "BOOKLINE_MIGRATE_ON_START": "false", "SMTP_URL": "smtps://u:p@mail:465", "EMAIL_FROM": "bookings@example.com",
             "BOOKLINE_ENV": "production", "BOOKLINE_MAX_IMPORT_BYTES": "2048", "BOOKLINE_IMPORT_BACKGROUND_ROWS": "100",
             "BOOKLINE_OPT_OUT_CACHE_SECONDS": "0",
         ])

@@ -103,9 +103,24 @@ struct LogHandlerTests {
         handler[metadataKey: "instance"] = "a"
         handler.log(event: LogEvent(level: .info, message: "GET /health 200", metadata: ["status": "200", "path": "/health"],
                                     source: "test", file: #fileID, function: #function, line: #line))
+        LogOutput.flushAll()
         try pipe.fileHandleForWriting.close()
         let line = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(line.hasSuffix(" info bookline: GET /health 200 instance=a path=/health status=200\n"))
         #expect(line.first?.isNumber == true)
+    }
+
+    @Test func errorsAreWrittenAtOnceOthersInBatches() throws {
+        let pipe = Pipe()
+        let handler = BooklineLogHandler(label: "bookline", level: .info, fileDescriptor: pipe.fileHandleForWriting.fileDescriptor)
+        handler.log(event: LogEvent(level: .info, message: "first", metadata: nil, source: "test", file: #fileID,
+                                    function: #function, line: #line))
+        handler.log(event: LogEvent(level: .error, message: "broken", metadata: nil, source: "test", file: #fileID,
+                                    function: #function, line: #line))
+        // The error flushed both, in order, without waiting for the batch timer.
+        try pipe.fileHandleForWriting.close()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("info bookline: first\n") && text.hasSuffix("error bookline: broken\n"))
     }
 }
