@@ -29,6 +29,12 @@ public struct APIKeyFormat: Sendable, Equatable {
     }
 
     /// Parses and checks a presented key; nil for anything that is not a well-formed Bookline key.
+    /// Prefix, length and alphabet only (no hashing): cheap enough to try before a cache look-up.
+    public static func hasKeyShape(_ text: String) -> Bool {
+        (text.hasPrefix("bk_live_") || text.hasPrefix("bk_test_")) && text.utf8.count == 8 + randomLength + checksumLength
+            && text.utf8.dropFirst(8).allSatisfy(isBase62)
+    }
+
     public static func parse(_ text: some StringProtocol) -> APIKeyFormat? {
         let environment: Environment
         if text.hasPrefix("bk_live_") { environment = .live } else if text.hasPrefix("bk_test_") { environment = .test } else { return nil }

@@ -63,6 +63,11 @@ public struct APIKeyStore: Sendable {
         return record
     }
 
+    /// The cached record for a key hash, without touching the database.
+    public func cached(hash: String) -> APIKeyRecord? {
+        cache.value(for: hash, now: Date())
+    }
+
     public func find(hash: String) async throws -> APIKeyRecord? {
         let now = Date()
         if let cached = cache.value(for: hash, now: now) { return cached }

@@ -17,8 +17,14 @@ public struct Authenticator: Sendable {
 
     public func authenticate(_ request: Request) async throws -> Authentication? {
         guard let credential = try Self.credential(in: request) else { return nil }
-        if let key = APIKeyFormat.parse(credential) {
-            return try await authenticate(apiKey: key)
+        if APIKeyFormat.hasKeyShape(credential) {
+            // A cached key was checksummed when it was first looked up: one SHA-256, not two.
+            let hash = APIKeyFormat.sha256Hex(credential)
+            if let record = apiKeys.cached(hash: hash) { return try await authenticate(record: record) }
+            // The checksum turns away typos and forgeries before the database is asked.
+            guard APIKeyFormat.parse(credential) != nil else { throw Problem.unauthorized("The credential is not valid.") }
+            guard let record = try await apiKeys.find(hash: hash) else { throw Problem.unauthorized("The credential is not valid.") }
+            return try await authenticate(record: record)
         }
         if credential.split(separator: ".").count == 3 {
             return try await authenticate(jwt: credential)
@@ -39,11 +45,15 @@ public struct Authenticator: Sendable {
         return request.headers[apiKeyHeader].map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
+    /// A parsed key (its checksum already checked), as /api/auth/token presents it.
     func authenticate(apiKey: APIKeyFormat) async throws -> Authentication {
+        guard let record = try await apiKeys.find(hash: apiKey.hash) else { throw Problem.unauthorized("The credential is not valid.") }
+        return try await authenticate(record: record)
+    }
+
+    func authenticate(record: APIKeyRecord) async throws -> Authentication {
         let moment = now()
-        guard let record = try await apiKeys.find(hash: apiKey.hash), record.isActive(at: moment) else {
-            throw Problem.unauthorized("The credential is not valid.")
-        }
+        guard record.isActive(at: moment) else { throw Problem.unauthorized("The credential is not valid.") }
         if record.lastUsedAt.map({ moment.timeIntervalSince($0) > Self.lastUsedResolution }) ?? true {
             try? await apiKeys.touch(tenantId: record.tenantId, id: record.id, now: moment)
         }
