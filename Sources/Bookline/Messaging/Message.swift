@@ -131,6 +131,16 @@ public struct MessageStore: Sendable {
             """).run()
     }
 
+    /// Saves a new status and records `message_status_changed` in the same transaction: the one
+    /// way the sender and provider callbacks change a message.
+    func recordStatus(_ message: Message, on db: any SQLDatabase, now: Date) async throws {
+        try await update(message, on: db)
+        try await EventLog(engine: engine).append([NewEvent(
+            type: "message_status_changed", subjectType: "message", subjectId: message.id,
+            payload: ["message_id": message.id, "status": message.status.rawValue, "lead_id": message.leadId ?? ""]
+        )], tenantId: message.tenantId, on: db, now: now)
+    }
+
     static func decode(_ row: any SQLRow) throws -> Message {
         Message(
             tenantId: try row.decode(column: "tenant_id", as: String.self),

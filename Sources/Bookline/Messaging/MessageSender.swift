@@ -76,11 +76,7 @@ public struct MessageSender: Sendable {
         message.updatedAt = services.now()
         do {
             try await services.database.transaction { [message] db in
-                try await store.update(message, on: db)
-                try await EventLog(engine: services.database.engine).append([NewEvent(
-                    type: "message_status_changed", subjectType: "message", subjectId: message.id,
-                    payload: ["message_id": message.id, "status": message.status.rawValue, "lead_id": message.leadId ?? ""]
-                )], tenantId: message.tenantId, on: db, now: message.updatedAt)
+                try await store.recordStatus(message, on: db, now: message.updatedAt)
             }
             services.logger.info("\(channelTag) \(message.status.rawValue)", metadata: ["message_id": "\(message.id)"])
         } catch {

@@ -103,11 +103,7 @@ struct TwilioWebhookRoutes {
             if next == .delivered { message.deliveredAt = now }
             if let errorCode, !errorCode.isEmpty { message.errorCode = errorCode }
             message.updatedAt = now
-            try await store.update(message, on: db)
-            try await EventLog(engine: services.database.engine).append([NewEvent(
-                type: "message_status_changed", subjectType: "message", subjectId: message.id,
-                payload: ["message_id": message.id, "status": message.status.rawValue, "lead_id": message.leadId ?? ""]
-            )], tenantId: tenantId, on: db, now: now)
+            try await store.recordStatus(message, on: db, now: now)
             return message
         }
         // 21610: the recipient replied STOP to the carrier; honour it here too.
