@@ -44,3 +44,25 @@ public enum CallOutcome: String, Sendable, Codable, CaseIterable {
         }
     }
 }
+
+extension CallOutcome {
+    /// The lead status a call with this outcome leads to, or nil to leave the lead as it is.
+    /// A stated result (booked, interested, callback, not interested) moves the lead when the
+    /// transition is allowed; an attempt that reached no one only marks a new lead contacted,
+    /// so a missed call never undoes a booking. Opted-out and invalid leads never move.
+    public func leadStatus(from current: LeadStatus) -> LeadStatus? {
+        let target: LeadStatus
+        switch self {
+        case .booked: target = .booked
+        case .interested: target = .interested
+        case .callback: target = .callback
+        case .notInterested: target = .notInterested
+        case .noAnswer, .voicemail, .busy, .failed, .completed:
+            return current == .new ? .contacted : nil
+        }
+        return current != target && current.canMove(to: target) ? target : nil
+    }
+
+    /// Whether the call counts as a booked appointment in analytics.
+    public var isBooking: Bool { self == .booked }
+}

@@ -67,3 +67,19 @@ struct HMACSignatureTests {
         #expect(!HMACSignature.isValid(signature: "", body: Self.body, secret: "Jefe"))
     }
 }
+
+@Suite("Lead status after a call")
+struct LeadStatusAfterCallTests {
+    static let cases: [(CallOutcome, LeadStatus, LeadStatus?)] = [
+        (.booked, .new, .booked), (.booked, .booked, nil), (.interested, .contacted, .interested),
+        (.callback, .interested, .callback), (.notInterested, .booked, .notInterested),
+        (.noAnswer, .new, .contacted), (.noAnswer, .booked, nil), (.voicemail, .interested, nil),
+        (.completed, .new, .contacted), (.failed, .contacted, nil),
+        (.booked, .optedOut, nil), (.interested, .invalid, nil),
+    ]
+
+    @Test(arguments: cases)
+    func outcomesMoveLeadsOnlyForward(outcome: CallOutcome, current: LeadStatus, expected: LeadStatus?) {
+        #expect(outcome.leadStatus(from: current) == expected)
+    }
+}

@@ -82,14 +82,8 @@ struct AuditRoutes {
             if action.count > 100 { errors.append(.init(field: "action", message: "must be at most 100 characters")) }
             filter.action = String(action)
         }
-        for (name, assign) in [("from", { (date: Date) in filter.from = date }), ("to", { (date: Date) in filter.to = date })] {
-            guard let text = query[Substring(name)] else { continue }
-            guard let date = try? Date(String(text), strategy: .iso8601) else {
-                errors.append(.init(field: name, message: "must be an ISO-8601 time such as 2026-01-31T00:00:00Z"))
-                continue
-            }
-            assign(date)
-        }
+        ISOTime.query(query, "from", errors: &errors) { filter.from = $0 }
+        ISOTime.query(query, "to", errors: &errors) { filter.to = $0 }
         let paging = PageQuery(query, errors: &errors)
         guard errors.isEmpty else { throw Problem.validation(errors) }
         filter.before = paging.cursor

@@ -14,6 +14,8 @@ public enum Scope: String, Sendable, CaseIterable, Codable {
     case leadsRead = "leads:read"
     case leadsWrite = "leads:write"
     case messagesSend = "messages:send"
+    case callsRead = "calls:read"
+    case callsWrite = "calls:write"
     case analyticsRead = "analytics:read"
     case settingsWrite = "settings:write"
     case keysManage = "keys:manage"
@@ -24,7 +26,7 @@ public enum Scope: String, Sendable, CaseIterable, Codable {
     public static func granted(to role: Role) -> Set<String> {
         switch role {
         case .owner: allNames
-        case .member: [leadsRead, leadsWrite, messagesSend, analyticsRead].reduce(into: []) { $0.insert($1.rawValue) }
+        case .member: [leadsRead, leadsWrite, messagesSend, callsRead, callsWrite, analyticsRead].reduce(into: []) { $0.insert($1.rawValue) }
         case .admin, .compliance: []
         }
     }

@@ -103,14 +103,8 @@ struct LeadRoutes {
             default: filter.search = value
             }
         }
-        for name in ["createdFrom", "createdTo"] {
-            guard let text = query[Substring(name)] else { continue }
-            guard let date = try? Date(String(text), strategy: .iso8601) else {
-                errors.append(.init(field: name, message: "must be an ISO-8601 time such as 2026-01-31T00:00:00Z"))
-                continue
-            }
-            if name == "createdFrom" { filter.createdFrom = date } else { filter.createdTo = date }
-        }
+        ISOTime.query(query, "createdFrom", errors: &errors) { filter.createdFrom = $0 }
+        ISOTime.query(query, "createdTo", errors: &errors) { filter.createdTo = $0 }
         let paging = PageQuery(query, errors: &errors)
         guard errors.isEmpty else { throw Problem.validation(errors) }
         let rows = try await services.leads.list(tenantId: context.tenant.tenantId, filter: filter,

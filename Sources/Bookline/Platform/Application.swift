@@ -81,6 +81,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     IndustryRoutes(catalog: services.industries).addRoutes(to: router)
     AuthRoutes(services: services).addRoutes(to: router)
     TwilioWebhookRoutes(services: services).addRoutes(to: router)
+    VoiceWebhookRoutes(services: services).addRoutes(to: router)
 
     let authenticator = services.authenticator
     router.group("monitor")
@@ -116,6 +117,8 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     MessagingSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     TemplateRoutes(services: services).addRoutes(to: tenantAPI)
     MessageRoutes(services: services).addRoutes(to: tenantAPI)
+    CallSettingsRoutes(services: services).addRoutes(to: tenantAPI)
+    CallRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON value, for bodies whose shape is checked field by field (import rows), so one bad
 /// row is reported as that row's problem instead of failing the whole body.
-public indirect enum JSONValue: Sendable, Equatable, Decodable {
+public indirect enum JSONValue: Sendable, Equatable, Codable {
     case null, bool(Bool), integer(Int), number(Double), string(String)
     case array([JSONValue]), object([String: JSONValue])
 
@@ -35,4 +35,36 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable {
         case .null, .array, .object: nil
         }
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// The member at `key` of an object, nil otherwise.
+    subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    var string: String? { if case .string(let value) = self { value } else { nil } }
+
+    /// Integers and decimals alike.
+    var double: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
+    var object: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
 }

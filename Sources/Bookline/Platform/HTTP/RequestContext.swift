@@ -84,7 +84,14 @@ extension JSONEncoder {
 extension JSONDecoder {
     public static let bookline: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = ISOTime.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "Expected an ISO-8601 time, got \(text.prefix(40))")
+            }
+            return date
+        }
         return decoder
     }()
 }
