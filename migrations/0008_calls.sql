@@ -34,6 +34,8 @@ CREATE UNIQUE INDEX calls_provider_id ON calls (tenant_id, provider, provider_ca
 -- Analytics ranges and the call list's time filter.
 CREATE INDEX calls_started ON calls (tenant_id, started_at);
 CREATE INDEX calls_lead ON calls (tenant_id, lead_id);
+-- Unknown ended reasons are rare: analytics lists them without scanning every call.
+CREATE INDEX calls_unknown_reason ON calls (tenant_id, started_at) WHERE ended_reason_known = 0;
 
 -- One row per (call, event type) handled: a replayed webhook finds its row and does nothing.
 CREATE TABLE call_webhook_receipts (

@@ -1,4 +1,5 @@
 import BooklineCore
+import Foundation
 import Testing
 
 @Suite("Call outcomes and analytics math")
@@ -81,5 +82,37 @@ struct LeadStatusAfterCallTests {
     @Test(arguments: cases)
     func outcomesMoveLeadsOnlyForward(outcome: CallOutcome, current: LeadStatus, expected: LeadStatus?) {
         #expect(outcome.leadStatus(from: current) == expected)
+    }
+}
+
+@Suite("Local days for analytics ranges")
+struct LocalDaysTests {
+    static let london = TimeZone(identifier: "Europe/London")!
+
+    @Test func daylightSavingDaysAre23And25Hours() throws {
+        let spring = LocalDays.days(from: try #require(LocalDays.parse("2026-03-28")), through: try #require(LocalDays.parse("2026-03-30")), in: Self.london)
+        #expect(spring.map(\.date) == ["2026-03-28", "2026-03-29", "2026-03-30"])
+        #expect(spring.map { $0.end.timeIntervalSince($0.start) / 3600 } == [24, 23, 24])
+        #expect(spring[1].start == Date(timeIntervalSince1970: 1_774_742_400)) // 2026-03-29T00:00:00Z (GMT)
+        #expect(spring[2].start == Date(timeIntervalSince1970: 1_774_825_200)) // 2026-03-29T23:00:00Z (BST)
+        let autumn = LocalDays.days(from: try #require(LocalDays.parse("2026-10-25")), through: try #require(LocalDays.parse("2026-10-25")), in: Self.london)
+        #expect(autumn.map { $0.end.timeIntervalSince($0.start) / 3600 } == [25])
+    }
+
+    @Test func parsesOnlyRealDates() {
+        #expect(LocalDays.parse("2026-02-29") == nil)
+        #expect(LocalDays.parse("2028-02-29") != nil)
+        #expect(LocalDays.parse("2026-1-01") == nil)
+        #expect(LocalDays.parse("yesterday") == nil)
+        #expect(LocalDays.parse("2026-13-01") == nil)
+    }
+
+    @Test func weeksStartOnMonday() throws {
+        let wednesday = try #require(LocalDays.parse("2026-11-25"))
+        #expect(LocalDays.format(LocalDays.monday(of: wednesday, in: Self.london)) == "2026-11-23")
+        let sunday = try #require(LocalDays.parse("2026-11-29"))
+        #expect(LocalDays.format(LocalDays.monday(of: sunday, in: Self.london)) == "2026-11-23")
+        let monday = try #require(LocalDays.parse("2026-11-23"))
+        #expect(LocalDays.format(LocalDays.monday(of: monday, in: Self.london)) == "2026-11-23")
     }
 }

@@ -119,6 +119,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     MessageRoutes(services: services).addRoutes(to: tenantAPI)
     CallSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     CallRoutes(services: services).addRoutes(to: tenantAPI)
+    AnalyticsRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }
