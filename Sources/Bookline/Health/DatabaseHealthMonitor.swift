@@ -72,12 +72,21 @@ public final class DatabaseHealthMonitor: Sendable {
 /// Probes the database now and then every `interval` until shutdown.
 struct DatabaseProbeService: Service {
     let monitor: DatabaseHealthMonitor
+    let errors: ErrorMonitor
     let interval: Duration
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await monitor.probe()
+                let before = monitor.current.status
+                let after = await monitor.probe()
+                if after.status == .critical, before != .critical {
+                    // Stored in the log (the database is down) and alerted at once.
+                    await errors.record(ErrorReport(
+                        service: "database", errorType: "database_unreachable",
+                        message: "database probe failed \(after.consecutiveFailures) times in a row", severity: .critical
+                    ))
+                }
                 try await Task.sleep(for: interval)
             }
         }

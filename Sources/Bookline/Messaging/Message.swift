@@ -1,5 +1,6 @@
 import BooklineCore
 import Foundation
+import Metrics
 import SQLKit
 
 public enum MessageChannel: String, Sendable, Codable, CaseIterable { case sms, email }
@@ -135,6 +136,8 @@ public struct MessageStore: Sendable {
     /// way the sender and provider callbacks change a message.
     func recordStatus(_ message: Message, on db: any SQLDatabase, now: Date) async throws {
         try await update(message, on: db)
+        Counter(label: "bookline_messages_total", dimensions: [("channel", message.channel.rawValue), ("status", message.status.rawValue)])
+            .increment()
         try await EventLog(engine: engine).append([NewEvent(
             type: "message_status_changed", subjectType: "message", subjectId: message.id,
             payload: ["message_id": message.id, "status": message.status.rawValue, "lead_id": message.leadId ?? ""]

@@ -59,6 +59,11 @@ public struct MessageSender: Sendable {
             message.status = .failed
             message.reason = reason
             message.errorCode = code
+            await services.errors.record(ErrorReport(
+                tenantId: message.tenantId, service: "messaging", errorType: "\(message.channel.rawValue)_rejected",
+                message: "provider refused message \(message.id): error \(code)", severity: .warning,
+                context: ["message_id": message.id, "code": code]
+            ))
             if optedOut, message.channel == .sms, let phone = try? PhoneNumber.parse(message.to).get() {
                 _ = try? await services.optOuts.add(scope: message.tenantId, phone: phone, reason: "sms_stop", source: "provider",
                                                     note: "provider error \(code)", actor: .system("sender"), now: services.now())
@@ -69,9 +74,11 @@ public struct MessageSender: Sendable {
             message.reason = retry ? nil : "gave up after \(message.attempts) attempts"
             // 1 h, 2 h, 4 h: providers' outages are rarely shorter.
             message.sendAt = services.now().addingTimeInterval(3600 * pow(2, Double(message.attempts - 1)))
-            services.logger.warning("\(channelTag) send failed", metadata: [
-                "message_id": "\(message.id)", "attempt": "\(message.attempts)", "error": "\(DriverError.describe(error))",
-            ])
+            await services.errors.record(ErrorReport(
+                tenantId: message.tenantId, service: "messaging", errorType: "\(message.channel.rawValue)_send_failed",
+                message: "\(channelTag) send of \(message.id) failed (attempt \(message.attempts)): \(DriverError.describe(error))",
+                severity: .error, context: ["message_id": message.id, "attempt": String(message.attempts), "will_retry": String(retry)]
+            ))
         }
         message.updatedAt = services.now()
         do {

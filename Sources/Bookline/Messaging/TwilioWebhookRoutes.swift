@@ -59,6 +59,11 @@ struct TwilioWebhookRoutes {
         services.logger.warning("webhook rejected", metadata: [
             "provider": "twilio", "reason": "\(reason)", "tenant_id": "\(tenant.id)", "path": "\(request.uri.path)",
         ])
+        await services.errors.record(ErrorReport(
+            tenantId: tenant.id, service: "webhooks", errorType: "webhook_rejected",
+            message: "\(request.method) \(request.uri.path) refused: \(reason)", severity: .warning,
+            context: ["provider": "twilio", "reason": reason], requestId: context.requestId
+        ))
         let now = services.now()
         try await services.database.transaction { db in
             try await services.audit.append(AuditEntry(

@@ -32,6 +32,7 @@ public struct AppServices: Sendable {
     public let importer: LeadImporter
     public let importRunner: ImportRunner
     public let templates: TemplateCatalog
+    public let errors: ErrorMonitor
 
     /// Per-IP budget for sign-ups.
     var onboardPolicy: RateLimitPolicy {
@@ -153,7 +154,9 @@ public struct AppServices: Sendable {
                 leads: LeadService(database: database, optOuts: optOuts, audit: audit),
                 importer: LeadImporter(database: database, optOuts: optOuts, audit: audit),
                 importRunner: ImportRunner(),
-                templates: templates
+                templates: templates,
+                errors: ErrorMonitor(database: database, logger: logger, now: now,
+                                     notifier: PlatformAlertNotifier(config: config, logger: logger))
             )
         } catch {
             await database.close()

@@ -40,6 +40,7 @@ func backgroundServices(_ services: AppServices) -> [any Service] {
         DatabaseLifecycleService(database: services.database),
         DatabaseProbeService(
             monitor: services.databaseHealth,
+            errors: services.errors,
             interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
         ),
         ImportRunnerService(runner: services.importRunner),
@@ -62,7 +63,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         SecureHeadersMiddleware(httpsOnly: services.config.baseURL.hasPrefix("https://"))
         AccessLogMiddleware(logger: services.logger)
         MetricsMiddleware()
-        ProblemMiddleware(logger: services.logger, routes: routeTable)
+        ProblemMiddleware(logger: services.logger, routes: routeTable, errors: services.errors)
         BodyLimitMiddleware(limit: services.config.maxBodyBytes, overrides: ["/api/leads/import": services.config.maxImportBytes])
         FileMiddleware(
             services.paths.publicFiles.path,
@@ -91,6 +92,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
     MeRoutes(services: services).addRoutes(to: anyCaller)
     AuditRoutes(services: services).addRoutes(to: anyCaller)
+    ErrorStatsRoutes(services: services).addRoutes(to: anyCaller)
     let admin = router.group("api/admin")
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
         .add(middleware: IdempotencyMiddleware<AppRequestContext>(services: services) { context in

@@ -1,3 +1,4 @@
+import BooklineCore
 import Foundation
 import Logging
 import PostgresKit
@@ -54,6 +55,9 @@ public struct AppConfig: Sendable {
     }
     public var smtpConfigured: Bool { smtpURL != nil && emailFrom != nil }
     public var voiceAIConfigured = false
+    /// Where critical alerts go: an email address (through SMTP_URL) and a Slack incoming webhook.
+    public var adminEmail: String?
+    public var slackWebhookURL: String?
 
     /// argon2id cost; tests use cheap parameters.
     public var passwordHashing: PasswordHasher.Parameters = .production
@@ -223,6 +227,17 @@ public struct AppConfig: Sendable {
             config.senderInterval = number
         }
         config.voiceAIConfigured = value("VOICE_AI_API_KEY") != nil
+        if let email = value("ADMIN_EMAIL") {
+            guard (try? EmailAddress.parse(email).get()) != nil else { throw ConfigError("ADMIN_EMAIL", "must be an email address", got: email) }
+            config.adminEmail = email
+        }
+        if let url = value("SLACK_WEBHOOK_URL") {
+            guard let parts = URLComponents(string: url), ["https", "http"].contains(parts.scheme ?? ""), parts.host?.isEmpty == false else {
+                // Never echo it: the URL is the credential.
+                throw ConfigError("SLACK_WEBHOOK_URL", "must be an https:// incoming-webhook URL", got: nil)
+            }
+            config.slackWebhookURL = url
+        }
         return config
     }
 

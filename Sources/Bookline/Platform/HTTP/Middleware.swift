@@ -85,6 +85,8 @@ struct ProblemMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let logger: Logger
     var routes: RouteTable?
+    /// Where unhandled errors are recorded (error_logs, alerts).
+    var errors: ErrorMonitor?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -107,9 +109,12 @@ struct ProblemMiddleware: RouterMiddleware {
             return Problem.unavailable("The database is unavailable; try again shortly.", retryAfterSeconds: 5)
                 .response(requestId: context.requestId)
         } catch {
-            logger.error("unhandled error", metadata: [
-                "request_id": "\(context.requestId)", "error_type": "\(String(reflecting: type(of: error)))",
-            ])
+            let type = String(reflecting: Swift.type(of: error))
+            logger.error("unhandled error", metadata: ["request_id": "\(context.requestId)", "error_type": "\(type)"])
+            await errors?.record(ErrorReport(
+                service: "http", errorType: "unhandled:\(type)", message: "\(request.method) \(request.uri.path) failed",
+                severity: .error, context: ["method": "\(request.method)", "path": request.uri.path], requestId: context.requestId
+            ))
             return Problem.internalError.response(requestId: context.requestId)
         }
     }
