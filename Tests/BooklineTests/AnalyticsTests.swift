@@ -80,6 +80,23 @@ struct AnalyticsTests {
         }
     }
 
+    /// 94 days run as two concurrent chunks (92 + 2); the split falls between the 24th and 25th.
+    @Test func longRangesAddUpAcrossChunks() async throws {
+        let clock = TestClock(Self.start)
+        try await withApp(now: clock.closure) { client, services in
+            let tenant = try await services.makeTenant()
+            try await Self.seed(client, services, clock: clock, key: tenant.key)
+            let body = try await client.request(.get, "/api/analytics/summary?from=2026-07-25&to=2026-10-26", key: tenant.key).json()
+            let daily = try #require(body["daily"] as? [[String: Any]])
+            #expect(daily.count == 94)
+            #expect(daily.first?["date"] as? String == "2026-07-25")
+            let busy = daily.filter { ($0["calls"] as? Int ?? 0) > 0 }.map { "\($0["date"] as! String) \($0["calls"] as! Int)" }
+            #expect(busy == ["2026-10-23 1", "2026-10-24 2", "2026-10-25 2", "2026-10-26 2"])
+            #expect(body["totalCalls"] as? Int == 7)
+            #expect(body["totalCost"] as? NSDictionary == ["amount": 120, "currency": "GBP"])
+        }
+    }
+
     @Test func emptyRangesAndZeroCostGiveNullsNotErrors() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()

@@ -33,7 +33,7 @@ struct AnalyticsService: Sendable {
         let db = services.database.sql
         let settings = try await CallSettingsStore().find(tenantId: tenant.id, on: db)
         let start = days.first!.start, end = days.last!.end
-        async let cells = store.calls(tenantId: tenant.id, days: days, currency: settings.currency, on: db)
+        async let cells = store.calls(tenantId: tenant.id, days: days, currency: settings.currency, database: services.database)
         async let unknown = store.unknownReasons(tenantId: tenant.id, from: start, to: end, on: db)
         async let leads = store.leadStatuses(tenantId: tenant.id, from: start, to: end, on: db)
         async let messages = store.messages(tenantId: tenant.id, from: start, to: end, on: db)

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Bookline
+import Foundation
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks against the configured database (use a throwaway one: they add data).",
+        subcommands: [Analytics.self]
+    )
+
+    struct Analytics: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seed a new tenant with N calls over a range of days and time the analytics summary over all of them.",
+            discussion: "The target: 1,000,000 calls of one tenant summarised in under 300 ms on PostgreSQL."
+        )
+
+        @Option(help: "Calls to seed.")
+        var calls: Int = 1_000_000
+
+        @Option(help: "Days the calls (and the summary) span.")
+        var days: Int = 365
+
+        @Option(help: "Timed runs of the summary.")
+        var runs: Int = 20
+
+        func run() async throws {
+            guard calls > 0, (1...366).contains(days), runs > 0 else { Startup.fail("--calls and --runs must be positive; --days 1 to 366") }
+            try await Startup.withServices { services in
+                let result = try await AnalyticsBenchmark(services: services).run(calls: calls, days: days, runs: runs)
+                print(result.summary)
+            }
+        }
+    }
+}
