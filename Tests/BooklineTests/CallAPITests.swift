@@ -42,6 +42,8 @@ struct CallAPITests {
             let page = try await client.request(.get, "/api/calls?outcome=interested&from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z",
                                                 key: tenant.key).json()
             #expect((page["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+            let metrics = try await client.request(.get, "/metrics").text
+            #expect(metrics.contains(#"bookline_calls_total{outcome="interested"}"#))
             let none = try await client.request(.get, "/api/calls?outcome=booked", key: tenant.key).json()
             #expect((none["items"] as? [[String: Any]])?.isEmpty == true)
         }

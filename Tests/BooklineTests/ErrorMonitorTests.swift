@@ -130,6 +130,29 @@ struct ErrorMonitorTests {
         }
     }
 
+    struct Boom: Error {}
+
+    @Test func unhandledErrorsAreRecordedAndCounted() async throws {
+        try await TestDatabase.withFresh { config in
+            let services = try await AppServices.make(config: config, logger: quietLogger)
+            let router = try buildRouter(services)
+            router.get("boom") { _, _ -> String in throw Boom() }
+            let app = Application(router: router)
+            try await app.test(.router) { client in
+                let response = try await client.execute(uri: "/boom", method: .get)
+                #expect(response.status == .internalServerError)
+                #expect(try response.problem()["detail"] == nil || !String(buffer: response.body).contains("Boom"))
+                let row = try await services.database.sql.raw("SELECT error_type, request_id, severity FROM error_logs").first()
+                #expect(try row?.decode(column: "error_type", as: String.self) == "unhandled:BooklineTests.ErrorMonitorTests.Boom")
+                #expect(try row?.decode(column: "request_id", as: String.self) == response.headers[.requestId])
+                #expect(try row?.decode(column: "severity", as: String.self) == "error")
+                let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(metrics.contains(#"bookline_errors_total{severity="error"}"#))
+            }
+            await services.database.close()
+        }
+    }
+
     @Test func errorStatsForAdminsAndOwners() async throws {
         let clock = TestClock(Date(timeIntervalSince1970: 1_790_001_000)) // 14:30 UTC
         try await withApp(now: clock.closure) { client, services in

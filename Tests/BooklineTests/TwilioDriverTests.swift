@@ -71,6 +71,8 @@ struct TwilioDriverTests {
                 #expect(message["status"] as? String == "sent")
                 #expect(message["providerId"] as? String == "SM0123456789abcdef0123456789abcdef")
                 #expect(try await services.messageSender.sweep() == 0)
+                let metrics = try await client.request(.get, "/metrics").text
+                #expect(metrics.contains(#"bookline_messages_total{channel="sms",status="sent"}"#))
 
                 let requests = fake.requests
                 #expect(requests.count == 2, "one failure, one success, nothing more")
