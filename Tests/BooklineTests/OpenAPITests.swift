@@ -49,6 +49,11 @@ struct OpenAPITests {
             let trace = try await client.request(.put, "/api/keys/01937f4e-0000-7000-8000-000000000000")
             #expect(trace.status == .methodNotAllowed)
             #expect(trace.headers[.allow] == "DELETE")
+            // A literal segment is its own route, not the {id} beside it.
+            let options = try await client.request(.options, "/api/leads/import")
+            #expect(options.headers[.allow] == "POST")
+            let imports = try await client.request(.delete, "/api/leads/imports")
+            #expect(imports.headers[.allow] == "GET, HEAD")
             let head = try await client.request(.head, "/health")
             #expect(head.status == .ok)
             #expect(head.body.readableBytes == 0)

@@ -31,7 +31,10 @@ final class RouteTable: Sendable {
                 }
             }
         }
-        var methods = Set(matched.flatMap(\.methods))
+        // Like the router, a literal segment wins over a parameter: /api/leads/import is not /api/leads/{id}.
+        func literals(_ entry: Entry) -> [Bool] { entry.segments.map { !$0.hasPrefix("{") } }
+        let best = matched.map(literals).max { lhs, rhs in lhs.lexicographicallyPrecedes(rhs) { !$0 && $1 } }
+        var methods = Set(matched.filter { literals($0) == best }.flatMap(\.methods))
         if methods.contains("GET") { methods.insert("HEAD") }
         return methods.sorted()
     }
