@@ -91,7 +91,7 @@ struct TwilioWebhookTests {
             }
             #expect(try await !services.optOuts.isOptedOut(tenantId: tenant.id, phone: "+447400100123"))
             #expect(try await services.auditActions(tenantId: tenant.id).filter { $0 == "webhook.rejected" }.count == 3)
-            #expect(logs.all.contains { $0.contains("webhook rejected") && $0.contains("missing_signature") })
+            #expect(logs.all.contains { $0.hasPrefix("warning POST /webhooks/twilio/") && $0.contains("refused: missing_signature") && $0.contains("error_type=webhook_rejected") })
 
             // A tenant with its own token: the platform's no longer verifies its webhooks.
             _ = try await client.request(.put, "/api/settings/messaging", key: tenant.key, json: """

@@ -49,7 +49,10 @@ struct VoiceWebhookRoutes {
         case (let secret?, nil, let shared?): constantTimeEquals(Array(shared.utf8), Array(secret.utf8)) ? nil : "invalid_secret"
         case (_, nil, nil): "missing_signature"
         }
-        if let failure { try await reject(failure, tenant: tenant, request: request, context: context) }
+        if let failure {
+            try await services.rejectWebhook(provider: "vapi", reason: failure, tenant: tenant, request: request,
+                                             context: context, detail: "The request's X-Vapi-Signature (or X-Vapi-Secret) does not verify.")
+        }
 
         let message = try VapiMessage.parse(body)
         if message.type == "tool-calls" { return try toolResults(message).response(from: request, context: context) }
@@ -71,23 +74,4 @@ struct VoiceWebhookRoutes {
         })
     }
 
-    func reject(_ reason: String, tenant: Tenant, request: Request, context: AppRequestContext) async throws -> Never {
-        Counter(label: "bookline_webhooks_rejected_total", dimensions: [("provider", "vapi"), ("reason", reason)]).increment()
-        services.logger.warning("webhook rejected", metadata: [
-            "provider": "vapi", "reason": "\(reason)", "tenant_id": "\(tenant.id)", "path": "\(request.uri.path)",
-        ])
-        await services.errors.record(ErrorReport(
-            tenantId: tenant.id, service: "webhooks", errorType: "webhook_rejected",
-            message: "\(request.method) \(request.uri.path) refused: \(reason)", severity: .warning,
-            context: ["provider": "vapi", "reason": reason], requestId: context.requestId
-        ))
-        let now = services.now()
-        try await services.database.transaction { db in
-            try await services.audit.append(AuditEntry(
-                tenantId: tenant.id, actor: context.auditActor(request, principal: nil), action: "webhook.rejected",
-                targetType: "webhook", targetId: "vapi", details: ["reason": reason, "path": request.uri.path]
-            ), on: db, now: now)
-        }
-        throw Problem.forbidden("The request's X-Vapi-Signature (or X-Vapi-Secret) does not verify.")
-    }
 }

@@ -49,29 +49,10 @@ struct TwilioWebhookRoutes {
         }
         guard valid else {
             let reason = token == nil ? "no_auth_token_configured" : signature == nil ? "missing_signature" : "invalid_signature"
-            try await reject(reason, tenant: tenant, request: request, context: context)
+            try await services.rejectWebhook(provider: "twilio", reason: reason, tenant: tenant, request: request, context: context,
+                                              detail: "The request's X-Twilio-Signature does not verify.")
         }
         return Verified(tenant: tenant, settings: settings, parameters: Dictionary(pairs, uniquingKeysWith: { first, _ in first }))
-    }
-
-    func reject(_ reason: String, tenant: Tenant, request: Request, context: AppRequestContext) async throws -> Never {
-        Counter(label: "bookline_webhooks_rejected_total", dimensions: [("provider", "twilio"), ("reason", reason)]).increment()
-        services.logger.warning("webhook rejected", metadata: [
-            "provider": "twilio", "reason": "\(reason)", "tenant_id": "\(tenant.id)", "path": "\(request.uri.path)",
-        ])
-        await services.errors.record(ErrorReport(
-            tenantId: tenant.id, service: "webhooks", errorType: "webhook_rejected",
-            message: "\(request.method) \(request.uri.path) refused: \(reason)", severity: .warning,
-            context: ["provider": "twilio", "reason": reason], requestId: context.requestId
-        ))
-        let now = services.now()
-        try await services.database.transaction { db in
-            try await services.audit.append(AuditEntry(
-                tenantId: tenant.id, actor: context.auditActor(request, principal: nil), action: "webhook.rejected",
-                targetType: "webhook", targetId: "twilio", details: ["reason": reason, "path": request.uri.path]
-            ), on: db, now: now)
-        }
-        throw Problem.forbidden("The request's X-Twilio-Signature does not verify.")
     }
 
     /// Twilio's delivery statuses, in Bookline's terms (nil: nothing to record yet).
