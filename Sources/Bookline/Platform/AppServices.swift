@@ -33,6 +33,7 @@ public struct AppServices: Sendable {
     public let importRunner: ImportRunner
     public let templates: TemplateCatalog
     public let errors: ErrorMonitor
+    public let jobs: JobQueue
 
     /// Per-IP budget for sign-ups.
     var onboardPolicy: RateLimitPolicy {
@@ -156,7 +157,8 @@ public struct AppServices: Sendable {
                 importRunner: ImportRunner(),
                 templates: templates,
                 errors: ErrorMonitor(database: database, logger: logger, now: now,
-                                     notifier: PlatformAlertNotifier(config: config, logger: logger))
+                                     notifier: PlatformAlertNotifier(config: config, logger: logger)),
+                jobs: JobQueue(handlers: PlatformJobs.handlers, engine: database.engine)
             )
         } catch {
             await database.close()

@@ -45,6 +45,7 @@ func backgroundServices(_ services: AppServices) -> [any Service] {
         ),
         ImportRunnerService(runner: services.importRunner),
     ]
+    if services.config.runsWorker { list.append(services.workerService()) }
     if services.config.runsSender {
         list.append(MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000))))
     }
@@ -99,6 +100,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
             context.auth.map { "platform:\($0.principal.id)" }
         })
     AdminRoutes(services: services).addRoutes(to: admin)
+    JobAdminRoutes(services: services).addRoutes(to: admin)
     OptOutRoutes(services: services).addAdminRoutes(to: admin)
 
     let tenantAPI = router.group("api")
@@ -127,3 +129,14 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
 }
 
 extension TenantResolutionMonitor.Snapshot: ResponseEncodable {}
+
+extension AppServices {
+    /// A job worker with the recurring schedule, as `serve` and `bookline worker` run it.
+    public func workerService(concurrency: Int? = nil) -> any Service {
+        JobWorkerService(
+            worker: JobWorker(services: self, concurrency: concurrency ?? config.workerConcurrency),
+            scheduler: RecurringScheduler(services: self, jobs: PlatformJobs.recurring),
+            interval: .milliseconds(Int64(config.workerInterval * 1000))
+        )
+    }
+}

@@ -49,6 +49,11 @@ public struct AppConfig: Sendable {
     public var senderInterval: Double = 1
     /// Run the outbox sender inside `serve` (tests drive `messageSender.sweep()` themselves).
     public var runsSender = true
+    /// Run job workers (and the recurring schedule) inside `serve`; tests drive them by hand.
+    public var runsWorker = true
+    /// Jobs one worker runs at once, and its pause when the queue is empty.
+    public var workerConcurrency = 4
+    public var workerInterval: Double = 0.5
     /// SMS really leave the platform: an account, its token and a sender.
     public var twilioConfigured: Bool {
         twilio.accountSid != nil && twilio.authToken != nil && (twilio.fromNumber != nil || twilio.messagingServiceSid != nil)
@@ -227,6 +232,24 @@ public struct AppConfig: Sendable {
             config.senderInterval = number
         }
         config.voiceAIConfigured = value("VOICE_AI_API_KEY") != nil
+        if let text = value("BOOKLINE_WORKER_CONCURRENCY") {
+            guard let number = Int(text), (1...64).contains(number) else {
+                throw ConfigError("BOOKLINE_WORKER_CONCURRENCY", "must be a whole number from 1 to 64", got: text)
+            }
+            config.workerConcurrency = number
+        }
+        if let text = value("BOOKLINE_WORKER_INTERVAL") {
+            guard let number = Double(text), (0.01...60).contains(number) else {
+                throw ConfigError("BOOKLINE_WORKER_INTERVAL", "must be a number of seconds from 0.01 to 60", got: text)
+            }
+            config.workerInterval = number
+        }
+        if let text = value("BOOKLINE_RUN_WORKERS") {
+            guard let flag = ["true": true, "false": false, "1": true, "0": false][text.lowercased()] else {
+                throw ConfigError("BOOKLINE_RUN_WORKERS", "must be true or false", got: text)
+            }
+            config.runsWorker = flag
+        }
         if let email = value("ADMIN_EMAIL") {
             guard (try? EmailAddress.parse(email).get()) != nil else { throw ConfigError("ADMIN_EMAIL", "must be an email address", got: email) }
             config.adminEmail = email

@@ -29,6 +29,7 @@ enum TestDatabase {
         config.passwordHashing = .testing
         // Tests sweep the outbox themselves, so a background sweep never races them.
         config.runsSender = false
+        config.runsWorker = false
         config.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
         if let url = postgresURL {
             let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()

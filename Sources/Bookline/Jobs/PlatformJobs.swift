@@ -1,0 +1,92 @@
+import BooklineCore
+import Foundation
+import SQLKit
+
+/// The platform's own kinds of job and their schedule.
+enum PlatformJobs {
+    static let recurring: [RecurringJob] = [
+        RecurringJob(name: "database-health", kind: "platform.database_health", every: 300, offset: 0),
+        RecurringJob(name: "quality-monitor", kind: "platform.quality_monitor", every: 3600, offset: 0),
+        RecurringJob(name: "cleanup", kind: "platform.cleanup", every: 3600, offset: 900),
+    ]
+
+    /// Housekeeping retries soon; it runs again at its next occurrence anyway.
+    static let housekeeping = JobPolicy(maxAttempts: 3, backoff: [60, 300], timeout: .seconds(120))
+
+    static var handlers: [JobHandler] {
+        [
+            JobHandler(kind: "platform.noop", policy: JobPolicy(maxAttempts: 1, backoff: [], timeout: .seconds(5))) { _, _ in },
+            JobHandler(kind: "platform.database_health", policy: housekeeping) { _, context in try await databaseHealth(context) },
+            JobHandler(kind: "platform.quality_monitor", policy: housekeeping) { _, context in try await qualityMonitor(context) },
+            JobHandler(kind: "platform.cleanup", policy: housekeeping) { _, context in try await cleanup(context) },
+        ]
+    }
+
+    /// A database answering slowly is worth a warning before it stops answering at all.
+    static func databaseHealth(_ context: JobContext) async throws {
+        let state = await context.services.databaseHealth.probe()
+        if let milliseconds = state.responseTimeMs, milliseconds > 1000 {
+            await context.services.errors.record(ErrorReport(
+                service: "database", errorType: "database_slow", message: "probe took \(Int(milliseconds)) ms", severity: .warning
+            ))
+        }
+    }
+
+    /// Per tenant, over the last hour: delivery failures above 20% of at least 10 messages,
+    /// and more than 50 recorded errors, each become a warning (and so count toward alerts).
+    static func qualityMonitor(_ context: JobContext) async throws {
+        let services = context.services
+        let since = services.now().addingTimeInterval(-3600)
+        let db = services.database.sql
+        let delivery = try await db.raw("""
+            SELECT tenant_id, COUNT(*) AS total,
+                   SUM(CASE WHEN status IN ('failed', 'undelivered') THEN 1 ELSE 0 END) AS failed
+            FROM messages WHERE direction = 'outbound' AND updated_at >= \(bind: since)
+              AND status IN ('sent', 'delivered', 'failed', 'undelivered')
+            GROUP BY tenant_id
+            """).all()
+        for row in delivery {
+            let tenantId = try row.decode(column: "tenant_id", as: String.self)
+            let total = try row.decode(column: "total", as: Int.self), failed = try row.decode(column: "failed", as: Int.self)
+            guard total >= 10, failed * 5 > total else { continue }
+            await services.errors.record(ErrorReport(
+                tenantId: tenantId, service: "quality", errorType: "delivery_failure_rate",
+                message: "\(failed) of \(total) messages failed in the last hour", severity: .warning
+            ))
+        }
+        let errors = try await db.raw("""
+            SELECT tenant_id, COUNT(*) AS n FROM error_logs
+            WHERE created_at >= \(bind: since) AND tenant_id IS NOT NULL GROUP BY tenant_id
+            """).all()
+        for row in errors {
+            let count = try row.decode(column: "n", as: Int.self)
+            guard count > 50 else { continue }
+            await services.errors.record(ErrorReport(
+                tenantId: try row.decode(column: "tenant_id", as: String.self), service: "quality", errorType: "tenant_error_rate",
+                message: "\(count) errors in the last hour", severity: .warning
+            ))
+        }
+    }
+
+    /// Expired idempotency records, week-old finished jobs, spent rate-limit hits and refresh
+    /// tokens a week past expiry.
+    static func cleanup(_ context: JobContext) async throws {
+        let services = context.services
+        let now = services.now()
+        let removed = try await services.database.transaction { db -> [String: Int] in
+            var removed: [String: Int] = [:]
+            removed["idempotency_keys"] = try await db.raw("DELETE FROM idempotency_keys WHERE expires_at < \(bind: now) RETURNING scope")
+                .all().count
+            removed["jobs"] = try await JobStore(engine: services.database.engine)
+                .deleteFinished(before: now.addingTimeInterval(-7 * 86_400), on: db)
+            removed["rate_limit_hits"] = try await db.raw("""
+                DELETE FROM rate_limit_hits WHERE at < \(bind: now.timeIntervalSince1970 - 3600) RETURNING bucket
+                """).all().count
+            removed["refresh_tokens"] = try await db.raw("""
+                DELETE FROM refresh_tokens WHERE expires_at < \(bind: now.addingTimeInterval(-7 * 86_400)) RETURNING id
+                """).all().count
+            return removed
+        }
+        services.logger.info("[JOBS] cleanup", metadata: removed.reduce(into: [:]) { $0[$1.key] = "\($1.value)" })
+    }
+}
