@@ -5,7 +5,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks against the configured database (use a throwaway one: they add data).",
-        subcommands: [Analytics.self]
+        subcommands: [Analytics.self, Jobs.self]
     )
 
     struct Analytics: AsyncParsableCommand {
@@ -28,6 +28,31 @@ struct Bench: AsyncParsableCommand {
             try await Startup.withServices { services in
                 let result = try await AnalyticsBenchmark(services: services).run(calls: calls, days: days, runs: runs)
                 print(result.summary)
+            }
+        }
+    }
+
+    struct Jobs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drain N due no-op jobs with W workers (jobs/s), then measure due -> started latency at half that rate.",
+            discussion: "The target: 10,000 jobs; scheduling latency p99 under 1 s."
+        )
+
+        @Option(help: "Jobs to run in each phase.")
+        var jobs: Int = 10_000
+
+        @Option(help: "Workers (each claims on its own, as separate instances would).")
+        var workers: Int = 1
+
+        @Option(help: "Jobs each worker runs at once.")
+        var concurrency: Int = 8
+
+        func run() async throws {
+            guard jobs > 0, (1...16).contains(workers), (1...64).contains(concurrency) else {
+                Startup.fail("--jobs must be positive, --workers 1 to 16, --concurrency 1 to 64")
+            }
+            try await Startup.withServices { services in
+                print(try await JobBenchmark(services: services).run(jobs: jobs, workers: workers, concurrency: concurrency).summary)
             }
         }
     }

@@ -34,19 +34,27 @@ public struct JobStore: Sendable {
         try await db.raw("SELECT * FROM jobs WHERE idempotency_key = \(bind: idempotencyKey)").first().map(Self.decode)
     }
 
-    /// Takes up to `limit` due jobs for `worker` until `leaseUntil`: pending ones whose time has
-    /// come, and running ones whose worker's lease ran out (it died or hung).
+    /// Takes up to `limit` due jobs for `worker` until `leaseUntil`: running ones whose worker's
+    /// lease ran out (it died or hung) first, then pending ones whose time has come. Two
+    /// statements rather than one `OR`, so each walks the (status, run_at) index instead of the table.
     func claim(worker: String, now: Date, leaseUntil: Date, limit: Int, on db: any SQLDatabase) async throws -> [Job] {
+        let expired = try await claim(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit,
+                                      where: "status = 'running' AND locked_until < \(bind: now)", on: db)
+        guard expired.count < limit else { return expired }
+        let due = try await claim(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit - expired.count,
+                                  where: "status = 'pending' AND run_at <= \(bind: now)", on: db)
+        return (expired + due).sorted { $0.runAt < $1.runAt }
+    }
+
+    private func claim(worker: String, now: Date, leaseUntil: Date, limit: Int, where condition: SQLQueryString,
+                       on db: any SQLDatabase) async throws -> [Job] {
         let lock: SQLQueryString = engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await db.raw("""
             UPDATE jobs SET status = 'running', locked_by = \(bind: worker), locked_until = \(bind: leaseUntil),
                 attempts = attempts + 1, started_at = \(bind: now), updated_at = \(bind: now)
-            WHERE id IN (
-                SELECT id FROM jobs
-                WHERE (status = 'pending' AND run_at <= \(bind: now)) OR (status = 'running' AND locked_until < \(bind: now))
-                ORDER BY run_at LIMIT \(literal: limit)\(lock))
+            WHERE id IN (SELECT id FROM jobs WHERE \(condition) ORDER BY run_at LIMIT \(literal: limit)\(lock))
             RETURNING *
-            """).all().map(Self.decode).sorted { $0.runAt < $1.runAt }
+            """).all().map(Self.decode)
     }
 
     /// Records how a run ended, unless another worker has taken the job since (its lease expired).

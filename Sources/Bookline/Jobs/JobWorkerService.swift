@@ -21,7 +21,9 @@ struct JobWorkerService: Service, CustomStringConvertible {
                 await scheduler.tickIfDue()
                 let free = worker.concurrency - inFlight
                 var claimed: [Job] = []
-                if free > 0 {
+                // Claim in batches (half the slots, or whenever idle): one claim per job would
+                // spend more on transactions than on the jobs.
+                if free > 0, inFlight == 0 || free * 2 >= worker.concurrency {
                     do {
                         claimed = try await worker.claim(limit: free)
                     } catch {
@@ -32,7 +34,7 @@ struct JobWorkerService: Service, CustomStringConvertible {
                     inFlight += 1
                     group.addTask { await worker.run(job); return .finished }
                 }
-                if claimed.count == free, free > 0 { continue }
+                if !claimed.isEmpty, claimed.count == free { continue }
                 // Nothing (more) to take now: wait for a job to finish or the interval to pass.
                 if !waiting {
                     waiting = true
