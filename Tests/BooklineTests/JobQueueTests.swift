@@ -108,7 +108,7 @@ struct JobQueueTests {
             #expect(taken.map(\.id) == [queued.id])
             let survivor = JobWorker(services: services, concurrency: 1, id: "survivor")
             #expect(try await survivor.runOnce() == 0) // leased
-            clock.advance(by: JobWorker.lease + 1)
+            clock.advance(by: services.config.jobLeaseSeconds + 1)
             #expect(try await survivor.runOnce() == 1)
             let state = try await job(services, queued.id)
             #expect(state.status == .done && state.attempts == 2)

@@ -25,12 +25,28 @@ public final class JobQueue: Sendable {
 
     func policy(for kind: String) -> JobPolicy { handler(for: kind)?.policy ?? .standard }
 
+    /// Adds a job in its own transaction.
+    @discardableResult
+    public func enqueue(_ new: NewJob, now: Date, database: Database) async throws -> Job {
+        try await database.transaction { db in try await self.enqueue(new, now: now, on: db) }
+    }
+
     /// Adds a job in the caller's transaction; an idempotency key already used returns that job.
     @discardableResult
     public func enqueue(_ new: NewJob, now: Date, on db: any SQLDatabase) async throws -> Job {
         let (job, created) = try await store.enqueue(new, maxAttempts: policy(for: new.kind).maxAttempts, now: now, on: db)
         if created { Counter(label: "bookline_jobs_enqueued_total", dimensions: [("kind", new.kind)]).increment() }
         return job
+    }
+}
+
+extension AppServices {
+    /// `bookline jobs list`: counts by kind and status, and the wait of the oldest due job in seconds.
+    public func jobSummary() async throws -> (counts: [(kind: String, status: String, count: Int)], oldestDueSeconds: Int) {
+        let now = now()
+        let counts = try await jobs.store.counts(on: database.sql).map { (kind: $0.kind, status: $0.status, count: $0.count) }
+        let oldest = try await jobs.store.oldestDue(now: now, on: database.sql)
+        return (counts, oldest.map { max(0, Int(now.timeIntervalSince($0))) } ?? 0)
     }
 }
 
@@ -42,8 +58,9 @@ public struct JobWorker: Sendable {
     let services: AppServices
     let queue: JobQueue
     let concurrency: Int
-    /// How long a claimed job is ours; a job running longer than its timeout is abandoned first.
-    static let lease: TimeInterval = 300
+    /// How long a claimed job is ours (BOOKLINE_JOB_LEASE_SECONDS, default 300); it must exceed
+    /// every kind's timeout, so a live worker always finishes (or abandons) a job before it expires.
+    var lease: TimeInterval { services.config.jobLeaseSeconds }
 
     public init(services: AppServices, concurrency: Int, id: String? = nil) {
         self.services = services
@@ -65,7 +82,7 @@ public struct JobWorker: Sendable {
     func claim(limit: Int) async throws -> [Job] {
         let now = services.now()
         return try await services.database.transaction { [id] db in
-            try await queue.store.claim(worker: id, now: now, leaseUntil: now.addingTimeInterval(Self.lease), limit: limit, on: db)
+            try await queue.store.claim(worker: id, now: now, leaseUntil: now.addingTimeInterval(lease), limit: limit, on: db)
         }
     }
 

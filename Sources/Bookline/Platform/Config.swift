@@ -54,6 +54,10 @@ public struct AppConfig: Sendable {
     /// Jobs one worker runs at once, and its pause when the queue is empty.
     public var workerConcurrency = 4
     public var workerInterval: Double = 0.5
+    /// How long a worker holds a claimed job before another may take it.
+    public var jobLeaseSeconds: Double = 300
+    /// Registers the `test.append` job kind (for the crash test in scripts/smoke only).
+    public var testJobKinds = false
     /// SMS really leave the platform: an account, its token and a sender.
     public var twilioConfigured: Bool {
         twilio.accountSid != nil && twilio.authToken != nil && (twilio.fromNumber != nil || twilio.messagingServiceSid != nil)
@@ -244,6 +248,13 @@ public struct AppConfig: Sendable {
             }
             config.workerInterval = number
         }
+        if let text = value("BOOKLINE_JOB_LEASE_SECONDS") {
+            guard let number = Double(text), (2...86_400).contains(number) else {
+                throw ConfigError("BOOKLINE_JOB_LEASE_SECONDS", "must be a number of seconds from 2 to 86400", got: text)
+            }
+            config.jobLeaseSeconds = number
+        }
+        config.testJobKinds = value("BOOKLINE_TEST_JOB_KINDS") == "1"
         if let text = value("BOOKLINE_RUN_WORKERS") {
             guard let flag = ["true": true, "false": false, "1": true, "0": false][text.lowercased()] else {
                 throw ConfigError("BOOKLINE_RUN_WORKERS", "must be true or false", got: text)
