@@ -116,3 +116,48 @@ struct LocalDaysTests {
         #expect(LocalDays.format(LocalDays.monday(of: monday, in: Self.london)) == "2026-11-23")
     }
 }
+
+@Suite("Appointment slots")
+struct AvailabilityTests {
+    static let london = TimeZone(identifier: "Europe/London")!
+
+    func days(_ from: String, _ to: String) -> [LocalDay] {
+        LocalDays.days(from: LocalDays.parse(from)!, through: LocalDays.parse(to)!, in: Self.london)
+    }
+
+    func iso(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    @Test func slotsKeepTheirWallClockTimesAcrossTheClockChange() {
+        // Sat 24 Oct (BST), Sun 25 Oct (change), Mon 26 Oct (GMT); open 09:00-10:00 daily.
+        let weekly = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [OpeningInterval(opens: 540, closes: 600)]) })
+        let slots = Availability.slots(days: days("2026-10-24", "2026-10-26"), zone: Self.london, weekly: weekly, closed: [],
+                                       duration: 1800, step: 1800, busy: [], notBefore: .distantPast)
+        #expect(slots.map { iso($0.start) } == [
+            "2026-10-24T08:00:00Z", "2026-10-24T08:30:00Z",
+            "2026-10-25T09:00:00Z", "2026-10-25T09:30:00Z",
+            "2026-10-26T09:00:00Z", "2026-10-26T09:30:00Z",
+        ])
+    }
+
+    @Test func nightHoursOnTheSpringChangeSkipTheMissingHour() {
+        // Sunday 29 March 2026: 01:00-02:00 does not exist in London.
+        let weekly = [7: [OpeningInterval(opens: 0, closes: 180)]]
+        let slots = Availability.slots(days: days("2026-03-29", "2026-03-29"), zone: Self.london, weekly: weekly, closed: [],
+                                       duration: 3600, step: 3600, busy: [], notBefore: .distantPast)
+        // 00:00 GMT, then 02:00 BST (= 01:00Z); 03:00 BST closes at 02:00Z, so two one-hour slots.
+        #expect(slots.map { iso($0.start) } == ["2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z"])
+    }
+
+    @Test func closedDaysBusyTimesAndThePastAreSkipped() {
+        let weekly = [1: [OpeningInterval(opens: 540, closes: 720)], 2: [OpeningInterval(opens: 540, closes: 600)]]
+        let monday = days("2026-11-23", "2026-11-24")
+        let busy = [DateInterval(start: ISO8601DateFormatter().date(from: "2026-11-23T10:00:00Z")!, duration: 1800)]
+        let slots = Availability.slots(days: monday, zone: Self.london, weekly: weekly, closed: ["2026-11-24"],
+                                       duration: 3600, step: 1800, busy: busy,
+                                       notBefore: ISO8601DateFormatter().date(from: "2026-11-23T09:15:00Z")!)
+        #expect(slots.map { iso($0.start) } == ["2026-11-23T10:30:00Z", "2026-11-23T11:00:00Z"])
+        #expect(OpeningInterval.minutes("24:00") == 1440)
+        #expect(OpeningInterval.minutes("24:30") == nil)
+        #expect(OpeningInterval.minutes("9:00") == nil)
+    }
+}

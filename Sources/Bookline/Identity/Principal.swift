@@ -16,6 +16,8 @@ public enum Scope: String, Sendable, CaseIterable, Codable {
     case messagesSend = "messages:send"
     case callsRead = "calls:read"
     case callsWrite = "calls:write"
+    case appointmentsRead = "appointments:read"
+    case appointmentsWrite = "appointments:write"
     case analyticsRead = "analytics:read"
     case settingsWrite = "settings:write"
     case keysManage = "keys:manage"
@@ -26,7 +28,7 @@ public enum Scope: String, Sendable, CaseIterable, Codable {
     public static func granted(to role: Role) -> Set<String> {
         switch role {
         case .owner: allNames
-        case .member: [leadsRead, leadsWrite, messagesSend, callsRead, callsWrite, analyticsRead].reduce(into: []) { $0.insert($1.rawValue) }
+        case .member: [leadsRead, leadsWrite, messagesSend, callsRead, callsWrite, appointmentsRead, appointmentsWrite, analyticsRead].reduce(into: []) { $0.insert($1.rawValue) }
         case .admin, .compliance: []
         }
     }

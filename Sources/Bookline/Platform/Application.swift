@@ -124,6 +124,8 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     CallSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     CallRoutes(services: services).addRoutes(to: tenantAPI)
     AnalyticsRoutes(services: services).addRoutes(to: tenantAPI)
+    ScheduleRoutes(services: services).addRoutes(to: tenantAPI)
+    AppointmentRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }
