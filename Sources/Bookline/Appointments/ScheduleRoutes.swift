@@ -70,7 +70,11 @@ struct ScheduleRoutes {
 
     @Sendable func listServices(_ request: Request, context: TenantRequestContext) async throws -> ServiceList {
         try context.tenant.require(.appointmentsRead)
-        let all = request.uri.queryParameters["includeInactive"] == "true"
+        let flag = request.uri.queryParameters["includeInactive"]
+        guard flag == nil || flag == "true" || flag == "false" else {
+            throw Problem.validation(field: "includeInactive", "must be true or false")
+        }
+        let all = flag == "true"
         return ServiceList(items: try await store.services(tenantId: context.tenant.tenantId, includeInactive: all, on: services.database.sql)
             .map(ServiceView.init))
     }
