@@ -185,4 +185,37 @@ struct AppointmentTests {
             #expect(try await client.request(.get, "/api/services", key: reader.key).status == .forbidden)
         }
     }
+
+    @Test func theVoiceAssistantChecksAndBooksThroughTools() async throws {
+        let clock = TestClock(Self.now)
+        try await withApp(now: clock.closure) { client, services in
+            let (tenant, _, _) = try await Self.setUp(client, services)
+            let secret = "voice-tools-secret-0123"
+            try await client.setCallSettings(key: tenant.key, #"{"webhookSecret": "\#(secret)"}"#)
+            func tool(_ name: String, _ arguments: Any, id: String) async throws -> [String: Any] {
+                let message: [String: Any] = [
+                    "type": "tool-calls",
+                    "call": ["id": "voice-1", "type": "inboundPhoneCall", "customer": ["number": "+447400109999"]],
+                    "toolCallList": [["id": id, "type": "function", "function": ["name": name, "arguments": arguments]]],
+                ]
+                let answer = try await client.vapi(tenant.id, message, auth: .signature(secret))
+                return try #require((try answer.json()["results"] as? [[String: Any]])?.first)
+            }
+            let free = try await tool("check_availability", ["service": "check-up", "date": "2026-10-21"], id: "tc_1")
+            #expect(free["toolCallId"] as? String == "tc_1")
+            #expect((free["result"] as? String)?.hasPrefix("Free times for Check-up on 2026-10-21: 09:00 (2026-10-21T08:00:00Z), 09:30") == true)
+            // OpenAI-style arguments arrive as a JSON string; the only service is used when none is named.
+            let booked = try await tool("book_appointment", #"{"start": "2026-10-21T08:00:00Z", "name": "New Caller"}"#, id: "tc_2")
+            #expect((booked["result"] as? String)?.hasPrefix("Booked Check-up on 2026-10-21 at 09:00.") == true)
+            let lead = try await client.request(.get, "/api/leads?q=109999", key: tenant.key).json()
+            let created = try #require((lead["items"] as? [[String: Any]])?.first)
+            #expect(created["source"] as? String == "voice" && created["status"] as? String == "booked" && created["name"] as? String == "New Caller")
+            let again = try await tool("book_appointment", ["start": "2026-10-21T08:30:00Z"], id: "tc_3")
+            #expect(again["error"] as? String == "Another appointment already holds part of this time; pick another slot from GET /api/availability.")
+            let unknown = try await tool("check_availability", ["service": "massage"], id: "tc_4")
+            #expect(unknown["error"] as? String == "service is not one we offer; we offer: Check-up")
+            let appointments = try await client.request(.get, "/api/appointments", key: tenant.key).json()
+            #expect((appointments["items"] as? [[String: Any]])?.map { $0["source"] as? String } == ["voice"])
+        }
+    }
 }

@@ -195,18 +195,18 @@ struct CallWebhookTests {
         }
     }
 
-    @Test func toolCallsGetAnAnswerInVapisShape() async throws {
+    @Test func unknownToolsGetAnErrorInVapisShape() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
             try await client.setCallSettings(key: tenant.key, #"{"webhookSecret": "\#(Self.secret)"}"#)
             let message: [String: Any] = ["type": "tool-calls", "call": ["id": "t1"],
                                           "toolCallList": [["id": "tc_1", "type": "function",
-                                                            "function": ["name": "check_availability", "arguments": ["day": "mon"]]]]]
+                                                            "function": ["name": "transfer_call", "arguments": ["to": "sales"]]]]]
             let answer = try await client.vapi(tenant.id, message, auth: .signature(Self.secret))
             let results = try #require(try answer.json()["results"] as? [[String: Any]])
             #expect(results.count == 1)
             #expect(results.first?["toolCallId"] as? String == "tc_1")
-            #expect(results.first?["error"] as? String == "The tool check_availability is not available.")
+            #expect(results.first?["error"] as? String == "The tool transfer_call is not available.")
         }
     }
 }

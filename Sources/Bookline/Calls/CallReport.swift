@@ -51,6 +51,9 @@ struct VapiMessage: Sendable {
     let type: String
     let report: CallReport?
     let toolCalls: [ToolCall]
+    /// Who is on the call (for tools acting on the caller's behalf).
+    var customer: PhoneNumber? = nil
+    var leadId: String? = nil
 
     static func parse(_ body: [UInt8]) throws -> VapiMessage {
         guard let root = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), let message = root["message"]?.object else {
@@ -62,8 +65,12 @@ struct VapiMessage: Sendable {
         let call = message["call"]?.object ?? [:]
         let callId = call["id"]?.string ?? message["callId"]?.string
         let toolCalls = (message["toolCallList"] ?? message["toolCalls"]).flatMap(Self.toolCalls) ?? []
+        let metadata = call["metadata"]?.object ?? message["metadata"]?.object ?? [:]
+        let leadId = (metadata["leadId"] ?? metadata["lead_id"])?.string
+        let number = call["customer"]?["number"]?.string ?? message["customer"]?["number"]?.string
+        let customer = number.flatMap { try? PhoneNumber.parse($0).get() }
         guard ["status-update", "end-of-call-report"].contains(type) else {
-            return VapiMessage(type: type, report: nil, toolCalls: toolCalls)
+            return VapiMessage(type: type, report: nil, toolCalls: toolCalls, customer: customer, leadId: leadId)
         }
         guard let callId, (1...200).contains(callId.count) else {
             throw Problem.validation(field: "message.call.id", "is required for \(type)")
@@ -71,10 +78,8 @@ struct VapiMessage: Sendable {
         var report = CallReport(provider: "vapi", providerCallId: callId, ended: type == "end-of-call-report")
         let status = message["status"]?.string ?? ""
         report.eventType = type == "status-update" ? "status-update:\(status)" : type
-        let metadata = call["metadata"]?.object ?? message["metadata"]?.object ?? [:]
-        report.leadId = (metadata["leadId"] ?? metadata["lead_id"])?.string
-        let number = call["customer"]?["number"]?.string ?? message["customer"]?["number"]?.string
-        report.phone = number.flatMap { try? PhoneNumber.parse($0).get() }
+        report.leadId = leadId
+        report.phone = customer
         switch call["type"]?.string {
         case "inboundPhoneCall": report.direction = "inbound"
         case "outboundPhoneCall": report.direction = "outbound"
@@ -99,7 +104,7 @@ struct VapiMessage: Sendable {
         report.summary = (analysis["summary"] ?? message["summary"])?.string.map { String($0.prefix(10_000)) }
         report.recordingURL = (message["recordingUrl"] ?? message["artifact"]?["recordingUrl"])?.string
             .flatMap { $0.hasPrefix("https://") || $0.hasPrefix("http://") ? String($0.prefix(2000)) : nil }
-        return VapiMessage(type: type, report: report, toolCalls: toolCalls)
+        return VapiMessage(type: type, report: report, toolCalls: toolCalls, customer: customer, leadId: leadId)
     }
 
     static func toolCalls(_ value: JSONValue) -> [ToolCall]? {
@@ -107,7 +112,12 @@ struct VapiMessage: Sendable {
         return items.compactMap { item in
             guard let id = item["id"]?.string else { return nil }
             let name = item["function"]?["name"]?.string ?? item["name"]?.string ?? ""
-            return ToolCall(id: id, name: name, arguments: item["function"]?["arguments"] ?? item["arguments"])
+            var arguments = item["function"]?["arguments"] ?? item["arguments"]
+            // OpenAI-style tool calls carry their arguments as a JSON string.
+            if let text = arguments?.string, let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) {
+                arguments = parsed
+            }
+            return ToolCall(id: id, name: name, arguments: arguments)
         }
     }
 }

@@ -55,7 +55,7 @@ struct VoiceWebhookRoutes {
         }
 
         let message = try VapiMessage.parse(body)
-        if message.type == "tool-calls" { return try toolResults(message).response(from: request, context: context) }
+        if message.type == "tool-calls" { return try await toolResults(message, tenant: tenant).response(from: request, context: context) }
         guard let report = message.report else {
             // Other server messages (transcript, speech-update, ...) are acknowledged and ignored.
             return try Receipt(received: true, duplicate: false, callId: nil).response(from: request, context: context)
@@ -66,12 +66,15 @@ struct VoiceWebhookRoutes {
         return try Receipt(received: true, duplicate: recorded.duplicate, callId: recorded.call.id).response(from: request, context: context)
     }
 
-    /// Tools Bookline serves to the assistant; until scheduling exists every tool answers
-    /// with an error the assistant can say, rather than leaving the call waiting.
-    func toolResults(_ message: VapiMessage) -> ToolResults {
-        ToolResults(results: message.toolCalls.map {
-            .init(toolCallId: $0.id, result: nil, error: "The tool \($0.name.isEmpty ? "requested" : $0.name) is not available.")
-        })
+    /// Each tool call's answer, in order, in the shape Vapi expects.
+    func toolResults(_ message: VapiMessage, tenant: Tenant) async throws -> ToolResults {
+        let tools = VoiceTools(services: services, tenant: tenant)
+        var results: [ToolResults.Result] = []
+        for call in message.toolCalls {
+            let outcome = await tools.run(call, message: message)
+            results.append(.init(toolCallId: call.id, result: outcome.result, error: outcome.error))
+        }
+        return ToolResults(results: results)
     }
 
 }
