@@ -74,6 +74,7 @@ struct AppointmentService: Sendable {
                 )
                 try await store.insert(appointment, on: db)
                 try await store.lockSlots(appointment, on: db)
+                try await AppointmentMessages.schedule(appointment, jobs: services.jobs, now: now, on: db)
                 var events = [NewEvent(type: "appointment_booked", subjectType: "appointment", subjectId: appointment.id, payload: [
                     "appointment_id": appointment.id, "lead_id": lead.id, "service_id": service.id,
                     "starts_at": appointment.startsAt.formatted(.iso8601),
@@ -133,6 +134,8 @@ struct AppointmentService: Sendable {
                     // A moved appointment needs confirming again.
                     appointment.status = .booked
                     try await store.lockSlots(appointment, on: db)
+                    try await AppointmentMessages.cancel(appointment, reason: "appointment moved", jobs: services.jobs, now: now, on: db)
+                    try await AppointmentMessages.schedule(appointment, jobs: services.jobs, now: now, on: db)
                     events.append(NewEvent(type: "appointment_rescheduled", subjectType: "appointment", subjectId: appointment.id,
                                            payload: payload.merging(["starts_at": start.formatted(.iso8601)]) { a, _ in a }))
                     details["starts_at"] = start.formatted(.iso8601)
@@ -158,6 +161,9 @@ struct AppointmentService: Sendable {
                     details["from"] = appointment.status.rawValue
                     details["to"] = next.rawValue
                     appointment.status = next
+                    if !next.holdsSlot {
+                        try await AppointmentMessages.cancel(appointment, reason: "appointment \(next.rawValue)", jobs: services.jobs, now: now, on: db)
+                    }
                 }
                 if let notes = change.notes { appointment.notes = notes }
                 appointment.updatedAt = now

@@ -102,7 +102,8 @@ public struct JobWorker: Sendable {
             job.lastError = nil
         } catch {
             let permanent = error as? PermanentJobFailure
-            let reason = permanent?.reason ?? (error is TimeoutError ? "timed out" : TransientError.kind(of: error))
+            let problem = (error as? Problem).map { "\($0.title): \($0.detail ?? "")" }
+            let reason = permanent?.reason ?? problem ?? (error is TimeoutError ? "timed out" : TransientError.kind(of: error))
             job.lastError = String(reason.prefix(500))
             if permanent == nil, job.attempts < job.maxAttempts {
                 job.status = .pending

@@ -55,22 +55,27 @@ public struct Message: Sendable, Equatable {
 public struct MessageStore: Sendable {
     let engine: Database.Engine
 
-    func insert(_ message: Message, on db: any SQLDatabase) async throws {
+    func insert(_ message: Message, dedupeKey: String? = nil, on db: any SQLDatabase) async throws {
         try await db.raw("""
             INSERT INTO messages (tenant_id, id, lead_id, channel, direction, to_address, from_address, template, subject, body,
                                   body_html, status, reason, segments, encoding, provider, provider_id, attempts, send_at,
-                                  created_at, updated_at)
+                                  created_at, updated_at, dedupe_key)
             VALUES (\(bind: message.tenantId), \(bind: message.id), \(bind: message.leadId), \(bind: message.channel.rawValue),
                     \(bind: message.direction), \(bind: message.to), \(bind: message.from), \(bind: message.template),
                     \(bind: message.subject), \(bind: message.body), \(bind: message.bodyHtml), \(bind: message.status.rawValue),
                     \(bind: message.reason), \(bind: message.segments), \(bind: message.encoding), \(bind: message.provider),
                     \(bind: message.providerId), \(bind: message.attempts), \(bind: message.sendAt), \(bind: message.createdAt),
-                    \(bind: message.updatedAt))
+                    \(bind: message.updatedAt), \(bind: dedupeKey))
             """).run()
     }
 
     func find(tenantId: String, id: String, on db: any SQLDatabase) async throws -> Message? {
         try await db.raw("SELECT * FROM messages WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id)").first().map(Self.decode)
+    }
+
+    func find(tenantId: String, dedupeKey: String, on db: any SQLDatabase) async throws -> Message? {
+        try await db.raw("SELECT * FROM messages WHERE tenant_id = \(bind: tenantId) AND dedupe_key = \(bind: dedupeKey)")
+            .first().map(Self.decode)
     }
 
     func find(provider: String, providerId: String, on db: any SQLDatabase) async throws -> Message? {

@@ -13,6 +13,8 @@ public struct MessageRequest: Sendable {
     public var body: String?
     public var subject: String?
     public var sendAt: Date?
+    /// Queues at most one message per key (scheduled messages use their job's key).
+    public var dedupeKey: String?
 }
 
 /// Composes and queues messages. Every message is a row before anything is sent: checks that
@@ -24,6 +26,9 @@ public struct MessageService: Sendable {
 
     public func enqueue(_ request: MessageRequest, tenant: Tenant, actor: AuditActor, now: Date) async throws -> Message {
         let db = services.database.sql
+        if let key = request.dedupeKey, let existing = try await store.find(tenantId: tenant.id, dedupeKey: key, on: db) {
+            return existing
+        }
         var lead: Lead?
         if let leadId = request.leadId {
             guard Identifier.isValid(leadId), let found = try await services.leads.find(tenantId: tenant.id, id: leadId) else {
@@ -56,18 +61,28 @@ public struct MessageService: Sendable {
             let zone = TimeZone(identifier: tenant.timezone) ?? TimeZone(identifier: "Europe/London")!
             message.sendAt = QuietHours().nextAllowed(after: message.sendAt, in: zone)
         }
+        do {
+            try await insert(message, dedupeKey: request.dedupeKey, tenant: tenant, actor: actor, now: now)
+        } catch where ConstraintViolation.isUnique(error) && request.dedupeKey != nil {
+            // The same scheduled message raced in twice: the first one stands.
+            if let key = request.dedupeKey, let existing = try await store.find(tenantId: tenant.id, dedupeKey: key, on: db) { return existing }
+            throw error
+        }
+        services.logger.info("\(message.channel == .sms ? "[SMS]" : "[EMAIL]") \(message.status.rawValue)", metadata: [
+            "message_id": "\(message.id)", "tenant_id": "\(tenant.id)", "to": "\(MessageLog.mask(to))",
+        ])
+        return message
+    }
+
+    func insert(_ message: Message, dedupeKey: String?, tenant: Tenant, actor: AuditActor, now: Date) async throws {
         try await services.database.transaction { [message] db in
-            try await store.insert(message, on: db)
+            try await store.insert(message, dedupeKey: dedupeKey, on: db)
             try await services.audit.append(AuditEntry(
                 tenantId: tenant.id, actor: actor, action: message.status == .blocked ? "message.blocked" : "message.queued",
                 targetType: "message", targetId: message.id,
                 details: ["channel": message.channel.rawValue, "template": message.template ?? "", "reason": message.reason ?? ""]
             ), on: db, now: now)
         }
-        services.logger.info("\(message.channel == .sms ? "[SMS]" : "[EMAIL]") \(message.status.rawValue)", metadata: [
-            "message_id": "\(message.id)", "tenant_id": "\(tenant.id)", "to": "\(MessageLog.mask(to))",
-        ])
-        return message
     }
 
     /// Why this message must not go out, or nil: the number (or the lead) is opted out.

@@ -147,7 +147,11 @@ struct TwilioWebhookRoutes {
             }
         }
         services.logger.info("[SMS] received", metadata: ["tenant_id": "\(tenant.id)", "keyword": "\(keyword.rawValue)"])
-        return try await twiml(reply(for: keyword, tenant: tenant, settings: verified.settings))
+        let standard = try await reply(for: keyword, tenant: tenant, settings: verified.settings)
+        guard let lead, let answer = try await AppointmentReplies(services: services).handle(body: body, keyword: keyword, lead: lead, tenant: tenant)
+        else { return try await twiml(standard) }
+        // A bare CANCEL also opted the number out: say both.
+        return try await twiml(keyword == .stop ? [answer, standard].compactMap { $0 }.joined(separator: " ") : answer)
     }
 
     /// What Bookline answers: the opt-out confirmation to STOP, a re-subscription note to

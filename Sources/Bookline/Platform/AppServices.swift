@@ -158,7 +158,8 @@ public struct AppServices: Sendable {
                 templates: templates,
                 errors: ErrorMonitor(database: database, logger: logger, now: now,
                                      notifier: PlatformAlertNotifier(config: config, logger: logger)),
-                jobs: JobQueue(handlers: PlatformJobs.handlers + (config.testJobKinds ? TestJobs.handlers : []), engine: database.engine)
+                jobs: JobQueue(handlers: PlatformJobs.handlers + [AppointmentMessages.handler] + (config.testJobKinds ? TestJobs.handlers : []),
+                               engine: database.engine)
             )
         } catch {
             await database.close()
