@@ -75,6 +75,7 @@ struct AppointmentService: Sendable {
                 try await store.insert(appointment, on: db)
                 try await store.lockSlots(appointment, on: db)
                 try await AppointmentMessages.schedule(appointment, jobs: services.jobs, now: now, on: db)
+                try await FollowUps.stop(leadId: lead.id, reason: "lead booked", engine: services.database.engine, now: now, on: db)
                 var events = [NewEvent(type: "appointment_booked", subjectType: "appointment", subjectId: appointment.id, payload: [
                     "appointment_id": appointment.id, "lead_id": lead.id, "service_id": service.id,
                     "starts_at": appointment.startsAt.formatted(.iso8601),

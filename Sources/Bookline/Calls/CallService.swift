@@ -76,6 +76,11 @@ struct CallService: Sendable {
                 }
                 try await leads.update(current, on: db)
                 lead = current
+                if let tenant = try await services.tenants.find(id: tenantId) {
+                    try await FollowUps.schedule(call: call, lead: current, plan: services.followUps,
+                                                 zone: TimeZone(identifier: tenant.timezone) ?? TimeZone(identifier: "UTC")!,
+                                                 jobs: services.jobs, now: now, on: db)
+                }
             }
         }
         if existing == nil { try await store.insert([call], on: db) } else { try await store.update(call, on: db) }

@@ -133,6 +133,7 @@ public struct LeadService: Sendable {
                                           note: reason, actor: actor, now: now, on: db)
                 // Already on a list (so `add` changed nothing): the lead still follows.
                 guard var updated = try await store.find(tenantId: tenantId, id: id, on: db) else { throw Problem.notFound() }
+                try await FollowUps.stop(leadId: id, reason: "lead opted out", engine: database.engine, now: now, on: db)
                 if updated.status != .optedOut {
                     updated.status = .optedOut
                     updated.updatedAt = now
@@ -146,6 +147,9 @@ public struct LeadService: Sendable {
             lead.updatedAt = now
             if next.marksContact { lead.lastContactedAt = now }
             try await store.update(lead, on: db)
+            if FollowUpPlan.stops(next) {
+                try await FollowUps.stop(leadId: id, reason: "lead is \(next.rawValue)", engine: database.engine, now: now, on: db)
+            }
             var payload = ["from": previous.rawValue, "to": next.rawValue]
             if let reason { payload["reason"] = reason }
             try await events.append([.lead("lead_status_changed", id, payload)], tenantId: tenantId, on: db, now: now)

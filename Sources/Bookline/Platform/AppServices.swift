@@ -1,3 +1,4 @@
+import BooklineCore
 import Foundation
 import Logging
 
@@ -34,6 +35,7 @@ public struct AppServices: Sendable {
     public let templates: TemplateCatalog
     public let errors: ErrorMonitor
     public let jobs: JobQueue
+    public let followUps: FollowUpPlan
 
     /// Per-IP budget for sign-ups.
     var onboardPolicy: RateLimitPolicy {
@@ -102,6 +104,7 @@ public struct AppServices: Sendable {
         let industries = try IndustryCatalog.load(from: paths.tenants.appendingPathComponent("industries"))
         let tiers = try TierCatalog.load(from: paths.tenants.appendingPathComponent("tiers.yaml"))
         let templates = try TemplateCatalog.load(from: paths.tenants.appendingPathComponent("templates"))
+        let followUps = try FollowUpCatalog.load(from: paths.tenants.appendingPathComponent("followups.yaml"))
         let box = SecretBox(keyData: try SecretBox.resolveMasterKey(config: config, logger: logger))
         let database = try await Database.open(config, logger: logger)
         do {
@@ -158,8 +161,9 @@ public struct AppServices: Sendable {
                 templates: templates,
                 errors: ErrorMonitor(database: database, logger: logger, now: now,
                                      notifier: PlatformAlertNotifier(config: config, logger: logger)),
-                jobs: JobQueue(handlers: PlatformJobs.handlers + [AppointmentMessages.handler] + (config.testJobKinds ? TestJobs.handlers : []),
-                               engine: database.engine)
+                jobs: JobQueue(handlers: PlatformJobs.handlers + [AppointmentMessages.handler, FollowUps.handler] + (config.testJobKinds ? TestJobs.handlers : []),
+                               engine: database.engine),
+                followUps: followUps
             )
         } catch {
             await database.close()
