@@ -117,4 +117,28 @@ struct AppointmentMessagesTests {
             #expect(try await reply("SM103", "CONFIRM", from: phone).contains("couldn't find an upcoming appointment"))
         }
     }
+
+    @Test func theSafetySweepRequeuesLostReminders() async throws {
+        let clock = TestClock(AppointmentTests.now)
+        try await withApp(now: clock.closure) { client, services in
+            let (tenant, service, leads) = try await AppointmentTests.setUp(client, services, leads: 1)
+            // Wednesday 09:00 BST is 20 hours away: only the 1-hour reminder is still ahead.
+            #expect(try await AppointmentTests.book(client, key: tenant.key, lead: leads[0], service: service, start: "2026-10-21T08:00:00Z").status == .created)
+            #expect(try await Self.pendingKinds(services) == ["confirmation", "reminder_1h"])
+            _ = try await services.database.sql.raw("DELETE FROM jobs WHERE kind = 'appointment.message' AND payload LIKE '%reminder_1h%'").run()
+            _ = try await services.database.transaction { db in
+                try await services.jobs.enqueue(NewJob(kind: "appointments.reminder_sweep", runAt: clock.now), now: clock.now, on: db)
+            }
+            let worker = JobWorker(services: services, concurrency: 1)
+            _ = try await worker.runOnce() // the confirmation (oldest) first
+            _ = try await worker.runOnce() // then the sweep
+            #expect(try await Self.pendingKinds(services) == ["reminder_1h"])
+            // Sweeping again changes nothing.
+            _ = try await services.database.transaction { db in
+                try await services.jobs.enqueue(NewJob(kind: "appointments.reminder_sweep", runAt: clock.now), now: clock.now, on: db)
+            }
+            _ = try await worker.runOnce()
+            #expect(try await Self.pendingKinds(services) == ["reminder_1h"])
+        }
+    }
 }

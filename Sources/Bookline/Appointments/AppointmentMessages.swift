@@ -110,4 +110,28 @@ enum AppointmentMessages {
         let messaging = try await MessagingSettingsStore().find(tenantId: tenantId, on: db)
         return messaging.twilioFromNumber ?? services.config.twilio.fromNumber ?? "the number you booked with"
     }
+
+    /// The five-minute safety sweep: every upcoming appointment of the next 25 hours has its
+    /// reminders queued (a no-op for each that already is), whatever happened to the original jobs.
+    static func sweep(_ context: JobContext) async throws {
+        let services = context.services
+        let now = services.now()
+        let upcoming = try await services.database.sql.raw("""
+            SELECT * FROM appointments WHERE status IN ('booked', 'confirmed')
+              AND starts_at > \(bind: now) AND starts_at <= \(bind: now.addingTimeInterval(25 * 3600))
+            """).all().map(AppointmentStore.decode)
+        for appointment in upcoming {
+            try await services.database.transaction { db in
+                for (message, runAt) in [("reminder_24h", appointment.startsAt.addingTimeInterval(-86_400)),
+                                         ("reminder_1h", appointment.startsAt.addingTimeInterval(-3600))] where runAt > now.addingTimeInterval(-300) {
+                    try await services.jobs.enqueue(NewJob(
+                        kind: kind, tenantId: appointment.tenantId,
+                        payload: ["appointment_id": appointment.id, "message": message,
+                                  "starts_at": String(Int(appointment.startsAt.timeIntervalSince1970))],
+                        runAt: max(runAt, now), idempotencyKey: key(appointment, message)
+                    ), now: now, on: db)
+                }
+            }
+        }
+    }
 }

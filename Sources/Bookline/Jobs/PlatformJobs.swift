@@ -8,6 +8,7 @@ enum PlatformJobs {
         RecurringJob(name: "database-health", kind: "platform.database_health", every: 300, offset: 0),
         RecurringJob(name: "quality-monitor", kind: "platform.quality_monitor", every: 3600, offset: 0),
         RecurringJob(name: "cleanup", kind: "platform.cleanup", every: 3600, offset: 900),
+        RecurringJob(name: "reminder-sweep", kind: "appointments.reminder_sweep", every: 300, offset: 60),
     ]
 
     /// Housekeeping retries soon; it runs again at its next occurrence anyway.
@@ -19,6 +20,7 @@ enum PlatformJobs {
             JobHandler(kind: "platform.database_health", policy: housekeeping) { _, context in try await databaseHealth(context) },
             JobHandler(kind: "platform.quality_monitor", policy: housekeeping) { _, context in try await qualityMonitor(context) },
             JobHandler(kind: "platform.cleanup", policy: housekeeping) { _, context in try await cleanup(context) },
+            JobHandler(kind: "appointments.reminder_sweep", policy: housekeeping) { _, context in try await AppointmentMessages.sweep(context) },
         ]
     }
 
