@@ -28,7 +28,7 @@ struct AppointmentMessagesTests {
             #expect(booked.status == .created)
             #expect(try await Self.pendingKinds(services) == ["confirmation", "reminder_24h", "reminder_1h"])
             let worker = JobWorker(services: services, concurrency: 8)
-            #expect(try await worker.runOnce() == 1)
+            #expect(try await worker.runOnce() == 2) // the confirmation and the calendar sync
             let confirmation = try await Self.messages(client, key: tenant.key)
             let errors = try await services.database.sql.raw("SELECT last_error FROM jobs WHERE last_error IS NOT NULL").all()
                 .map { try $0.decode(column: "last_error", as: String.self) }
@@ -129,9 +129,8 @@ struct AppointmentMessagesTests {
             _ = try await services.database.transaction { db in
                 try await services.jobs.enqueue(NewJob(kind: "appointments.reminder_sweep", runAt: clock.now), now: clock.now, on: db)
             }
-            let worker = JobWorker(services: services, concurrency: 1)
-            _ = try await worker.runOnce() // the confirmation (oldest) first
-            _ = try await worker.runOnce() // then the sweep
+            let worker = JobWorker(services: services, concurrency: 8)
+            _ = try await worker.runOnce() // the confirmation, the calendar sync and the sweep
             #expect(try await Self.pendingKinds(services) == ["reminder_1h"])
             // Sweeping again changes nothing.
             _ = try await services.database.transaction { db in

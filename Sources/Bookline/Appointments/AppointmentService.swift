@@ -18,7 +18,16 @@ struct AppointmentService: Sendable {
     /// Free slots for `service` over `days`.
     func availability(tenant: Tenant, service: BookableService, days: [LocalDay], on db: any SQLDatabase) async throws -> [DateInterval] {
         let schedule = try await schedules.schedule(tenantId: tenant.id, on: db)
-        let busy = try await store.busy(tenantId: tenant.id, from: days.first!.start, to: days.last!.end, on: db)
+        var busy = try await store.busy(tenantId: tenant.id, from: days.first!.start, to: days.last!.end, on: db)
+        do {
+            busy += try await services.calendar(for: tenant.id).busy(from: days.first!.start, to: days.last!.end)
+        } catch {
+            // Slots are still offered from Bookline's own bookings; the failure is recorded once per call.
+            await services.errors.record(ErrorReport(
+                tenantId: tenant.id, service: "calendar", errorType: "calendar_busy_failed",
+                message: "free/busy lookup failed: \(error)", severity: .warning
+            ))
+        }
         return Availability.slots(days: days, zone: zone(tenant), weekly: schedule.weekly, closed: Set(schedule.closed.keys),
                                   duration: Double(service.durationMinutes * 60), step: Double(schedule.slotStepMinutes * 60),
                                   busy: busy, notBefore: services.now())
@@ -76,6 +85,7 @@ struct AppointmentService: Sendable {
                 try await store.lockSlots(appointment, on: db)
                 try await AppointmentMessages.schedule(appointment, jobs: services.jobs, now: now, on: db)
                 try await FollowUps.stop(leadId: lead.id, reason: "lead booked", engine: services.database.engine, now: now, on: db)
+                try await CalendarSync.enqueue(appointment, jobs: services.jobs, now: now, on: db)
                 var events = [NewEvent(type: "appointment_booked", subjectType: "appointment", subjectId: appointment.id, payload: [
                     "appointment_id": appointment.id, "lead_id": lead.id, "service_id": service.id,
                     "starts_at": appointment.startsAt.formatted(.iso8601),
@@ -169,6 +179,7 @@ struct AppointmentService: Sendable {
                 if let notes = change.notes { appointment.notes = notes }
                 appointment.updatedAt = now
                 try await store.update(appointment, on: db)
+                try await CalendarSync.enqueue(appointment, jobs: services.jobs, now: now, on: db)
                 try await EventLog(engine: services.database.engine).append(events, tenantId: tenant.id, on: db, now: now)
                 try await services.audit.append(AuditEntry(
                     tenantId: tenant.id, actor: actor, action: "appointment.updated", targetType: "appointment",

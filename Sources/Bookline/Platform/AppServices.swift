@@ -161,7 +161,7 @@ public struct AppServices: Sendable {
                 templates: templates,
                 errors: ErrorMonitor(database: database, logger: logger, now: now,
                                      notifier: PlatformAlertNotifier(config: config, logger: logger)),
-                jobs: JobQueue(handlers: PlatformJobs.handlers + [AppointmentMessages.handler, FollowUps.handler] + (config.testJobKinds ? TestJobs.handlers : []),
+                jobs: JobQueue(handlers: PlatformJobs.handlers + [AppointmentMessages.handler, FollowUps.handler, CalendarSync.handler] + (config.testJobKinds ? TestJobs.handlers : []),
                                engine: database.engine),
                 followUps: followUps
             )

@@ -126,6 +126,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     AnalyticsRoutes(services: services).addRoutes(to: tenantAPI)
     ScheduleRoutes(services: services).addRoutes(to: tenantAPI)
     AppointmentRoutes(services: services).addRoutes(to: tenantAPI)
+    CalendarSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }

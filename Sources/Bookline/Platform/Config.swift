@@ -56,6 +56,8 @@ public struct AppConfig: Sendable {
     public var workerInterval: Double = 0.5
     /// How long a worker holds a claimed job before another may take it.
     public var jobLeaseSeconds: Double = 300
+    /// Where the Google Calendar driver sends API calls (tests point it at a fake).
+    public var googleAPIBaseURL = "https://www.googleapis.com"
     /// Registers the `test.append` job kind (for the crash test in scripts/smoke only).
     public var testJobKinds = false
     /// SMS really leave the platform: an account, its token and a sender.
@@ -255,6 +257,7 @@ public struct AppConfig: Sendable {
             config.jobLeaseSeconds = number
         }
         config.testJobKinds = value("BOOKLINE_TEST_JOB_KINDS") == "1"
+        config.googleAPIBaseURL = value("GOOGLE_API_BASE_URL") ?? config.googleAPIBaseURL
         if let text = value("BOOKLINE_RUN_WORKERS") {
             guard let flag = ["true": true, "false": false, "1": true, "0": false][text.lowercased()] else {
                 throw ConfigError("BOOKLINE_RUN_WORKERS", "must be true or false", got: text)
