@@ -101,4 +101,27 @@ struct FollowUpTests {
             #expect(try await JobWorker(services: services, concurrency: 8).runOnce() == 0)
         }
     }
+
+    @Test func aTenantsOwnSequenceReplacesThePlatformsUntilReset() async throws {
+        let clock = TestClock(Self.tuesday10am)
+        try await withApp(now: clock.closure) { client, services in
+            let tenant = try await services.makeTenant()
+            let shown = try await client.request(.get, "/api/settings/followups", key: tenant.key).json()
+            #expect((shown["sequences"] as? [String: [[String: String]]])?["callback"] == [["channel": "sms", "after": "0m"], ["channel": "sms", "after": "1d"]])
+            let saved = try await client.request(.put, "/api/settings/followups", key: tenant.key,
+                                                 json: #"{"sequences": {"no_answer": [{"channel": "sms", "after": "1h"}], "voicemail": []}}"#).json()
+            #expect(saved["overridden"] as? [String] == ["no_answer", "voicemail"])
+            _ = try await client.createLead(#"{"phone": "07400 100504"}"#, key: tenant.key)
+            try await Self.call(client, key: tenant.key, phone: "07400100504", outcome: "no_answer", at: clock.now, id: "c-1")
+            #expect(try await Self.timetable(services, from: clock.now) == ["sms +1h"])
+
+            let reset = try await client.request(.put, "/api/settings/followups", key: tenant.key, json: #"{"sequences": {"no_answer": null}}"#).json()
+            #expect(reset["overridden"] as? [String] == ["voicemail"])
+            let bad = try await client.request(.put, "/api/settings/followups", key: tenant.key,
+                                               json: #"{"sequences": {"maybe": [], "busy": [{"channel": "fax", "after": "2w"}]}}"#)
+            let fields = Set((try bad.problem()["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            #expect(fields == ["sequences.maybe", "sequences.busy[0].channel", "sequences.busy[0].after"])
+            #expect(try await services.auditActions(tenantId: tenant.id).filter { $0 == "followups.updated" }.count == 2)
+        }
+    }
 }

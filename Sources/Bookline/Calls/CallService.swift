@@ -77,7 +77,8 @@ struct CallService: Sendable {
                 try await leads.update(current, on: db)
                 lead = current
                 if let tenant = try await services.tenants.find(id: tenantId) {
-                    try await FollowUps.schedule(call: call, lead: current, plan: services.followUps,
+                    let plan = try await FollowUpOverrideStore().plan(tenantId: tenantId, base: services.followUps, on: db)
+                    try await FollowUps.schedule(call: call, lead: current, plan: plan,
                                                  zone: TimeZone(identifier: tenant.timezone) ?? TimeZone(identifier: "UTC")!,
                                                  jobs: services.jobs, now: now, on: db)
                 }

@@ -127,6 +127,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     ScheduleRoutes(services: services).addRoutes(to: tenantAPI)
     AppointmentRoutes(services: services).addRoutes(to: tenantAPI)
     CalendarSettingsRoutes(services: services).addRoutes(to: tenantAPI)
+    FollowUpSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }
