@@ -218,4 +218,17 @@ struct AppointmentTests {
             #expect((appointments["items"] as? [[String: Any]])?.map { $0["source"] as? String } == ["voice"])
         }
     }
+
+    @Test func aNewBusinessCanTakeBookingsFromItsIndustrysDefaults() async throws {
+        try await withApp { client, _ in
+            let signup = try await client.request(.post, "/api/clients/onboard", json: OnboardingTests.body()).json()
+            let key = try #require(signup["apiKey"] as? String)
+            let services = try await client.request(.get, "/api/services", key: key).json()["items"] as? [[String: Any]] ?? []
+            #expect(!services.isEmpty)
+            #expect(services.allSatisfy { ($0["durationMinutes"] as? Int ?? 0) % 5 == 0 })
+            let hours = try await client.request(.get, "/api/settings/hours", key: key).json()
+            let weekly = try #require(hours["weekly"] as? [String: [[String: String]]])
+            #expect(weekly.values.contains { !$0.isEmpty })
+        }
+    }
 }

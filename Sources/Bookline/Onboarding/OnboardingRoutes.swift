@@ -105,6 +105,7 @@ struct OnboardingRoutes {
         let owner = try await services.users.create(
             tenantId: tenant.id, email: valid.email, passwordHash: passwordHash, role: .owner, now: now, on: db
         )
+        try await Self.seedSchedule(valid, tenantId: tenant.id, now: now, on: db)
         let key = APIKeyFormat.generate(.live)
         let record = try await services.apiKeys.create(
             tenantId: tenant.id, name: "Default key", key: key, scopes: Scope.allNames.sorted(), expiresAt: nil,
@@ -215,5 +216,33 @@ struct OnboardingRoutes {
             assistant: template.assistant
         )
         return String(decoding: try JSONEncoder.bookline.encode(settings), as: UTF8.self)
+    }
+
+    /// The industry's services and opening hours become the new tenant's bookable schedule, so
+    /// GET /api/availability answers from the first minute; the owner changes them in settings.
+    static func seedSchedule(_ valid: Valid, tenantId: String, now: Date, on db: any SQLDatabase) async throws {
+        let template = valid.industry
+        let services = valid.serviceNames.isEmpty ? template.services : valid.serviceNames.map { name in
+            template.services.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+                ?? IndustryTemplate.Service(name: name, durationMinutes: 30, priceMinor: 0)
+        }
+        let store = ScheduleStore()
+        for service in services {
+            let minutes = min(480, max(5, (service.durationMinutes + 4) / 5 * 5))
+            try await store.insert(BookableService(
+                tenantId: tenantId, id: Identifier.make(now: now), name: String(service.name.prefix(100)), durationMinutes: minutes,
+                priceMinor: max(0, service.priceMinor), active: true, createdAt: now, updatedAt: now
+            ), on: db)
+        }
+        var schedule = Schedule()
+        let days = ["mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7]
+        for (day, hours) in template.openingHours {
+            let parts = hours.split(separator: "-").map(String.init)
+            guard let weekday = days[day.lowercased().prefix(3).description], parts.count == 2,
+                  let opens = OpeningInterval.minutes(parts[0]), let closes = OpeningInterval.minutes(parts[1]), opens < closes
+            else { continue }
+            schedule.weekly[weekday] = [OpeningInterval(opens: opens, closes: closes)]
+        }
+        try await store.save(schedule, tenantId: tenantId, now: now, on: db)
     }
 }
