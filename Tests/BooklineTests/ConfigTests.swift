@@ -28,6 +28,11 @@ struct ConfigTests {
             "BOOKLINE_OPT_OUT_CACHE_SECONDS": "0",
         ])
         #expect(config.maxImportBytes == 2048 && config.backgroundImportRows == 100 && config.optOutCacheSeconds == 0)
+        let workers = try AppConfig.load(from: ["BOOKLINE_WORKER_INTERVAL": "0.25", "BOOKLINE_JOB_LEASE_SECONDS": "30",
+                                                "BOOKLINE_WORKER_CONCURRENCY": "2", "BOOKLINE_RUN_WORKERS": "false"])
+        #expect(workers.workerInterval == 0.25 && workers.jobLeaseSeconds == 30 && workers.workerConcurrency == 2 && !workers.runsWorker)
+        let interval = try #require(throws: ConfigError.self) { try AppConfig.load(from: ["BOOKLINE_WORKER_INTERVAL": "0"]) }
+        #expect(interval.description.contains("must be a number of seconds from 0.01 to 60"))
         #expect(config.host == "0.0.0.0")
         #expect(config.port == 9090)
         #expect(config.engineName == "postgres", "DATABASE_URL wins over BOOKLINE_DB")
@@ -57,6 +62,13 @@ struct ConfigTests {
         ("BOOKLINE_MAX_IMPORT_BYTES", "100000000"),
         ("BOOKLINE_IMPORT_BACKGROUND_ROWS", "none"),
         ("BOOKLINE_OPT_OUT_CACHE_SECONDS", "-5"),
+        ("BOOKLINE_WORKER_CONCURRENCY", "65"),
+        ("BOOKLINE_WORKER_INTERVAL", "0"),
+        ("BOOKLINE_JOB_LEASE_SECONDS", "1"),
+        ("BOOKLINE_RUN_WORKERS", "sometimes"),
+        ("BOOKLINE_SENDER_INTERVAL", "fast"),
+        ("ADMIN_EMAIL", "ops"),
+        ("SLACK_WEBHOOK_URL", "hooks.slack.com/services/secretpw"),
     ])
     func badValuesAreOneLineNamingTheVariable(variable: String, value: String) throws {
         let error = try #require(throws: ConfigError.self) { try AppConfig.load(from: [variable: value]) }

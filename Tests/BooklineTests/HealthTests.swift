@@ -51,6 +51,7 @@ struct HealthTests {
             $0.postgresSchema = nil
             $0.migrateOnStart = false
             $0.databaseProbeInterval = 0.05
+            $0.runsDatabaseProbe = true
         }, logs: logs) { client, services in
             var status = 0
             let deadline = ContinuousClock.now + .seconds(20)

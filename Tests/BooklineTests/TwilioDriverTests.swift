@@ -52,6 +52,8 @@ final class FakeTwilio: Sendable {
 struct TwilioDriverTests {
     static let sid = "AC" + String(repeating: "a", count: 32)
     static let token = "twilio-test-token-0123456789"
+    /// Tuesday 13:00 in London: outside quiet hours, so SMS go at once whatever the time of the run.
+    static var daytime: TestClock { TestClock(Date(timeIntervalSince1970: 1_792_497_600)) }
 
     @Test func sendsTheExactFormRequestAndRetries500WithoutDuplicates() async throws {
         let fake = FakeTwilio(answers: [
@@ -61,7 +63,7 @@ struct TwilioDriverTests {
         try await fake.run { base in
             try await withApp(configure: {
                 $0.twilio = TwilioDefaults(accountSid: Self.sid, authToken: Self.token, fromNumber: "+447400100999", apiBaseURL: base)
-            }) { client, services in
+            }, now: Self.daytime.closure) { client, services in
                 let tenant = try await services.makeTenant()
                 let sent = try await client.request(.post, "/api/messages", key: tenant.key,
                                                     json: #"{"to": "07400 100123", "body": "Café at 10:30 & bring ID"}"#)
@@ -95,7 +97,7 @@ struct TwilioDriverTests {
         try await fake.run { base in
             try await withApp(configure: {
                 $0.twilio = TwilioDefaults(accountSid: Self.sid, authToken: Self.token, fromNumber: "+447400100999", apiBaseURL: base)
-            }) { client, services in
+            }, now: Self.daytime.closure) { client, services in
                 let tenant = try await services.makeTenant()
                 let sent = try await client.request(.post, "/api/messages", key: tenant.key, json: #"{"to": "07400 100123", "body": "Hello"}"#)
                 let id = try #require(try sent.json()["id"] as? String)

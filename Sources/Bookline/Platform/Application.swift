@@ -36,15 +36,15 @@ public func buildApplication(
 
 /// What runs beside the HTTP server until shutdown.
 func backgroundServices(_ services: AppServices) -> [any Service] {
-    var list: [any Service] = [
-        DatabaseLifecycleService(database: services.database),
-        DatabaseProbeService(
+    var list: [any Service] = [DatabaseLifecycleService(database: services.database)]
+    if services.config.runsDatabaseProbe {
+        list.append(DatabaseProbeService(
             monitor: services.databaseHealth,
             errors: services.errors,
             interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
-        ),
-        ImportRunnerService(runner: services.importRunner),
-    ]
+        ))
+    }
+    list.append(ImportRunnerService(runner: services.importRunner))
     if services.config.runsWorker { list.append(services.workerService()) }
     if services.config.runsSender {
         list.append(MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000))))

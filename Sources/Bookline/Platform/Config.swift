@@ -51,6 +51,9 @@ public struct AppConfig: Sendable {
     public var runsSender = true
     /// Run job workers (and the recurring schedule) inside `serve`; tests drive them by hand.
     public var runsWorker = true
+    /// Probe the database in the background (tests that end in milliseconds turn it off, so a
+    /// probe still in flight never outlives the pool it uses).
+    public var runsDatabaseProbe = true
     /// Jobs one worker runs at once, and its pause when the queue is empty.
     public var workerConcurrency = 4
     public var workerInterval: Double = 0.5
@@ -116,6 +119,23 @@ public struct AppConfig: Sendable {
             guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
             return raw
         }
+        /// A whole number within `range`, or nil when unset; one clear error otherwise.
+        func wholeNumber(_ name: String, in range: ClosedRange<Int>, unit: String = "") throws(ConfigError) -> Int? {
+            guard let text = value(name) else { return nil }
+            guard let number = Int(text), range.contains(number) else {
+                throw ConfigError(name, "must be a whole number\(unit) from \(range.lowerBound) to \(range.upperBound)", got: text)
+            }
+            return number
+        }
+        /// A number of seconds within `range`, or nil when unset.
+        func seconds(_ name: String, in range: ClosedRange<Double>) throws(ConfigError) -> Double? {
+            guard let text = value(name) else { return nil }
+            func show(_ number: Double) -> String { number.rounded() == number ? String(Int(number)) : String(number) }
+            guard let number = Double(text), range.contains(number) else {
+                throw ConfigError(name, "must be a number of seconds from \(show(range.lowerBound)) to \(show(range.upperBound))", got: text)
+            }
+            return number
+        }
 
         if let host = value("BOOKLINE_HOST") { config.host = host }
         if let port = value("BOOKLINE_PORT") {
@@ -156,30 +176,10 @@ public struct AppConfig: Sendable {
             }
             config.logLevel = parsed
         }
-        if let bytes = value("BOOKLINE_MAX_BODY_BYTES") {
-            guard let number = Int(bytes), (1024...maxBodyBytesCeiling).contains(number) else {
-                throw ConfigError("BOOKLINE_MAX_BODY_BYTES", "must be a whole number of bytes from 1024 to \(maxBodyBytesCeiling)", got: bytes)
-            }
-            config.maxBodyBytes = number
-        }
-        if let bytes = value("BOOKLINE_MAX_IMPORT_BYTES") {
-            guard let number = Int(bytes), (1024...maxBodyBytesCeiling).contains(number) else {
-                throw ConfigError("BOOKLINE_MAX_IMPORT_BYTES", "must be a whole number of bytes from 1024 to \(maxBodyBytesCeiling)", got: bytes)
-            }
-            config.maxImportBytes = number
-        }
-        if let rows = value("BOOKLINE_IMPORT_BACKGROUND_ROWS") {
-            guard let number = Int(rows), (1...1_000_000).contains(number) else {
-                throw ConfigError("BOOKLINE_IMPORT_BACKGROUND_ROWS", "must be a whole number from 1 to 1000000", got: rows)
-            }
-            config.backgroundImportRows = number
-        }
-        if let seconds = value("BOOKLINE_OPT_OUT_CACHE_SECONDS") {
-            guard let number = Double(seconds), (0...86_400).contains(number) else {
-                throw ConfigError("BOOKLINE_OPT_OUT_CACHE_SECONDS", "must be a number of seconds from 0 to 86400", got: seconds)
-            }
-            config.optOutCacheSeconds = number
-        }
+        config.maxBodyBytes = try wholeNumber("BOOKLINE_MAX_BODY_BYTES", in: 1024...maxBodyBytesCeiling, unit: " of bytes") ?? config.maxBodyBytes
+        config.maxImportBytes = try wholeNumber("BOOKLINE_MAX_IMPORT_BYTES", in: 1024...maxBodyBytesCeiling, unit: " of bytes") ?? config.maxImportBytes
+        config.backgroundImportRows = try wholeNumber("BOOKLINE_IMPORT_BACKGROUND_ROWS", in: 1...1_000_000) ?? config.backgroundImportRows
+        config.optOutCacheSeconds = try seconds("BOOKLINE_OPT_OUT_CACHE_SECONDS", in: 0...86_400) ?? config.optOutCacheSeconds
         if let seconds = value("BOOKLINE_DB_PROBE_INTERVAL") {
             guard let number = Double(seconds), number >= 1, number.isFinite else {
                 throw ConfigError("BOOKLINE_DB_PROBE_INTERVAL", "must be a number of seconds, at least 1", got: seconds)
@@ -231,31 +231,11 @@ public struct AppConfig: Sendable {
             config.smtpURL = url
         }
         config.emailFrom = value("EMAIL_FROM")
-        if let seconds = value("BOOKLINE_SENDER_INTERVAL") {
-            guard let number = Double(seconds), (0.05...3600).contains(number) else {
-                throw ConfigError("BOOKLINE_SENDER_INTERVAL", "must be a number of seconds from 0.05 to 3600", got: seconds)
-            }
-            config.senderInterval = number
-        }
+        config.senderInterval = try seconds("BOOKLINE_SENDER_INTERVAL", in: 0.05...3600) ?? config.senderInterval
         config.voiceAIConfigured = value("VOICE_AI_API_KEY") != nil
-        if let text = value("BOOKLINE_WORKER_CONCURRENCY") {
-            guard let number = Int(text), (1...64).contains(number) else {
-                throw ConfigError("BOOKLINE_WORKER_CONCURRENCY", "must be a whole number from 1 to 64", got: text)
-            }
-            config.workerConcurrency = number
-        }
-        if let text = value("BOOKLINE_WORKER_INTERVAL") {
-            guard let number = Double(text), (0.01...60).contains(number) else {
-                throw ConfigError("BOOKLINE_WORKER_INTERVAL", "must be a number of seconds from 0.01 to 60", got: text)
-            }
-            config.workerInterval = number
-        }
-        if let text = value("BOOKLINE_JOB_LEASE_SECONDS") {
-            guard let number = Double(text), (2...86_400).contains(number) else {
-                throw ConfigError("BOOKLINE_JOB_LEASE_SECONDS", "must be a number of seconds from 2 to 86400", got: text)
-            }
-            config.jobLeaseSeconds = number
-        }
+        config.workerConcurrency = try wholeNumber("BOOKLINE_WORKER_CONCURRENCY", in: 1...64) ?? config.workerConcurrency
+        config.workerInterval = try seconds("BOOKLINE_WORKER_INTERVAL", in: 0.01...60) ?? config.workerInterval
+        config.jobLeaseSeconds = try seconds("BOOKLINE_JOB_LEASE_SECONDS", in: 2...86_400) ?? config.jobLeaseSeconds
         config.testJobKinds = value("BOOKLINE_TEST_JOB_KINDS") == "1"
         config.googleAPIBaseURL = value("GOOGLE_API_BASE_URL") ?? config.googleAPIBaseURL
         if let text = value("BOOKLINE_RUN_WORKERS") {

@@ -121,7 +121,13 @@ public final class Database: Sendable {
         let database = PooledSQLiteDatabase(pool: pool, logger: poolLogger(logger))
         return Database(engine: .sqlite, sql: database.sql(), closePool: {
             try await pool.shutdownAsync()
-            try await threads.shutdownGracefully()
+            // A connection still leased when the pool shuts down is closed on these threads when
+            // it comes back; stopping them at once left such a connection open (and SQLiteNIO
+            // traps on an unclosed connection). They stop a little later instead.
+            Task.detached {
+                try? await Task.sleep(for: .seconds(10))
+                try? await threads.shutdownGracefully()
+            }
         })
     }
 

@@ -30,6 +30,8 @@ enum TestDatabase {
         // Tests sweep the outbox themselves, so a background sweep never races them.
         config.runsSender = false
         config.runsWorker = false
+        // A probe still running when a quick test ends would outlive the pool it uses.
+        config.runsDatabaseProbe = false
         config.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
         if let url = postgresURL {
             let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
