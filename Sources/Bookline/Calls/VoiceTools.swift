@@ -44,12 +44,7 @@ struct VoiceTools: Sendable {
     }
 
     /// `HH:MM` on the tenant's wall clock.
-    func time(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let parts = calendar.dateComponents([.hour, .minute], from: date)
-        return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
-    }
+    func time(_ date: Date) -> String { AppointmentMessages.wallClock(date, zone) }
 
     func checkAvailability(_ arguments: JSONValue?) async throws -> String {
         let service = try await service(arguments)
