@@ -29,6 +29,46 @@ struct AdminRoutes {
         group.get("tenants", use: list)
         group.get("tenants/{id}", use: show)
         group.patch("tenants/{id}", use: update)
+        group.delete("tenants/{id}", use: delete)
+        group.post("tenants/{id}/restore", use: restore)
+    }
+
+    struct DeletionView: ResponseEncodable {
+        let tenant: TenantRoutes.ProfileResponse
+        /// When the purge removes every row, unless restored before.
+        let purgeAfter: Date?
+    }
+
+    /// Soft delete: credentials stop at once, data stays for the grace period (undo with restore).
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> DeletionView {
+        let id = try context.parameters.require("id")
+        let reason = request.uri.queryParameters["reason"].map(String.init)
+        if let reason, reason.count > 500 { throw Problem.validation(field: "reason", "must be at most 500 characters") }
+        let lifecycle = TenantLifecycle(services: services)
+        do {
+            let tenant = try await lifecycle.delete(tenantId: id, reason: reason, actor: context.auditActor(request, principal: context.auth?.principal))
+            return DeletionView(tenant: .init(tenant), purgeAfter: lifecycle.purgeDate(deletedAt: tenant.updatedAt))
+        } catch TenantLifecycle.Failure.notFound {
+            throw Problem.notFound("No tenant with this id.")
+        } catch TenantLifecycle.Failure.alreadyDeleted {
+            throw Problem(status: .conflict, slug: "tenant-already-deleted", title: "Tenant already deleted",
+                          detail: "This tenant is already deleted; restore it within the grace period to undo.")
+        }
+    }
+
+    @Sendable func restore(_ request: Request, context: AppRequestContext) async throws -> TenantRoutes.ProfileResponse {
+        let id = try context.parameters.require("id")
+        do {
+            return .init(try await TenantLifecycle(services: services).restore(
+                tenantId: id, actor: context.auditActor(request, principal: context.auth?.principal)))
+        } catch TenantLifecycle.Failure.notFound {
+            throw Problem.notFound("No tenant with this id.")
+        } catch TenantLifecycle.Failure.notDeleted {
+            throw Problem(status: .conflict, slug: "tenant-not-deleted", title: "Tenant not deleted", detail: "Only a deleted tenant can be restored.")
+        } catch TenantLifecycle.Failure.gracePeriodOver {
+            throw Problem(status: .conflict, slug: "grace-period-over", title: "Grace period over",
+                          detail: "This tenant's grace period has ended; its data is being purged.")
+        }
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> TenantPage {

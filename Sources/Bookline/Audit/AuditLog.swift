@@ -29,15 +29,20 @@ public struct AuditEntry: Sendable {
     public var targetType: String?
     public var targetId: String?
     public var details: [String: String]
+    /// A data subject's values (phone, email). They are stored outside the hashed row, and the
+    /// hashed details hold a keyed-hash reference to each, so an erasure can clear them and the
+    /// chain still verifies.
+    public var personal: [String: String]
 
     public init(tenantId: String?, actor: AuditActor, action: String, targetType: String? = nil,
-                targetId: String? = nil, details: [String: String] = [:]) {
+                targetId: String? = nil, details: [String: String] = [:], personal: [String: String] = [:]) {
         self.tenantId = tenantId
         self.actor = actor
         self.action = action
         self.targetType = targetType
         self.targetId = targetId
         self.details = details
+        self.personal = personal
     }
 }
 
@@ -47,6 +52,17 @@ public struct AuditEntry: Sendable {
 public struct AuditLog: Sendable {
     static let genesis = String(repeating: "0", count: 64)
     let engine: Database.Engine
+    let referenceKey: SymmetricKey
+
+    init(engine: Database.Engine, box: SecretBox) {
+        self.engine = engine
+        self.referenceKey = box.derivedKey(for: "bookline.audit-reference.v1")
+    }
+
+    /// The stable, keyed reference to a personal value that audit details carry in its place.
+    public func reference(_ value: String) -> String {
+        "ref:" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: referenceKey)).prefix(32)
+    }
 
     public func append(_ entry: AuditEntry, on db: any SQLDatabase, now: Date) async throws {
         let chain = entry.tenantId ?? "platform"
@@ -58,8 +74,11 @@ public struct AuditLog: Sendable {
             """).first()
         let seq = (try last?.decode(column: "seq", as: Int.self) ?? 0) + 1
         let prevHash = try last?.decode(column: "hash", as: String.self) ?? Self.genesis
-        let details = Redaction.redact(entry.details)
+        var details = Redaction.redact(entry.details)
+        for (name, value) in entry.personal { details[name] = reference(value) }
         let detailsJSON = String(decoding: try JSONEncoder.bookline.encode(details), as: UTF8.self)
+        let personalJSON = entry.personal.isEmpty ? nil
+            : String(decoding: try JSONEncoder.bookline.encode(Redaction.redact(entry.personal)), as: UTF8.self)
         let id = Identifier.make(now: now)
         // Stored and hashed at millisecond precision, which both engines keep exactly.
         let createdAt = Self.truncatedToMilliseconds(now)
@@ -71,11 +90,12 @@ public struct AuditLog: Sendable {
         )
         try await db.raw("""
             INSERT INTO audit_log (id, tenant_id, chain, seq, actor_type, actor_id, action, target_type, target_id,
-                                   details, ip, user_agent, request_id, created_at, prev_hash, hash)
+                                   details, ip, user_agent, request_id, created_at, prev_hash, hash, personal)
             VALUES (\(bind: id), \(bind: entry.tenantId), \(bind: chain), \(bind: seq), \(bind: entry.actor.type),
                     \(bind: entry.actor.id), \(bind: entry.action), \(bind: entry.targetType), \(bind: entry.targetId),
                     \(bind: detailsJSON), \(bind: entry.actor.ip), \(bind: entry.actor.userAgent),
-                    \(bind: entry.actor.requestId), \(bind: createdAt), \(bind: prevHash), \(bind: try row.hash()))
+                    \(bind: entry.actor.requestId), \(bind: createdAt), \(bind: prevHash), \(bind: try row.hash()),
+                    \(bind: personalJSON))
             """).run()
     }
 

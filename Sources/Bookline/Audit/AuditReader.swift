@@ -20,6 +20,8 @@ public struct AuditRecord: Codable, Sendable, Equatable {
     public let createdAt: Date
     public let prevHash: String
     public let hash: String
+    /// The unhashed personal values (JSON object), nil once erased.
+    public let personal: String?
 
     static func decode(_ row: any SQLRow) throws -> AuditRecord {
         AuditRecord(
@@ -38,7 +40,8 @@ public struct AuditRecord: Codable, Sendable, Equatable {
             requestId: try row.decode(column: "request_id", as: String?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             prevHash: try row.decode(column: "prev_hash", as: String.self),
-            hash: try row.decode(column: "hash", as: String.self)
+            hash: try row.decode(column: "hash", as: String.self),
+            personal: try row.decode(column: "personal", as: String?.self)
         )
     }
 

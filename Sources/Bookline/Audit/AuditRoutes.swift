@@ -17,6 +17,8 @@ struct AuditRoutes {
         let targetType: String?
         let targetId: String?
         let details: [String: String]
+        /// The personal values behind the details' `ref:` references, until an erasure clears them.
+        let personal: [String: String]?
         let ip: String?
         let userAgent: String?
         let requestId: String?
@@ -34,6 +36,7 @@ struct AuditRoutes {
             targetType = record.targetType
             targetId = record.targetId
             details = (try? JSONDecoder().decode([String: String].self, from: Data(record.details.utf8))) ?? [:]
+            personal = record.personal.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
             ip = record.ip
             userAgent = record.userAgent
             requestId = record.requestId

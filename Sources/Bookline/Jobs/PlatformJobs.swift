@@ -9,6 +9,9 @@ enum PlatformJobs {
         RecurringJob(name: "quality-monitor", kind: "platform.quality_monitor", every: 3600, offset: 0),
         RecurringJob(name: "cleanup", kind: "platform.cleanup", every: 3600, offset: 900),
         RecurringJob(name: "reminder-sweep", kind: "appointments.reminder_sweep", every: 300, offset: 60),
+        // Daily, at quiet hours (UTC): retention at 02:30, the purge of deleted tenants at 03:00.
+        RecurringJob(name: "retention", kind: "platform.retention", every: 86_400, offset: 9_000),
+        RecurringJob(name: "tenant-purge", kind: "platform.tenant_purge", every: 86_400, offset: 10_800),
     ]
 
     /// Housekeeping retries soon; it runs again at its next occurrence anyway.
@@ -21,6 +24,14 @@ enum PlatformJobs {
             JobHandler(kind: "platform.quality_monitor", policy: housekeeping) { _, context in try await qualityMonitor(context) },
             JobHandler(kind: "platform.cleanup", policy: housekeeping) { _, context in try await cleanup(context) },
             JobHandler(kind: "appointments.reminder_sweep", policy: housekeeping) { _, context in try await AppointmentMessages.sweep(context) },
+            JobHandler(kind: "platform.retention", policy: housekeeping) { _, context in
+                let results = try await Retention(services: context.services).run(actor: .system("retention"))
+                context.services.logger.info("[RETENTION] applied", metadata: ["tenants": "\(results.count)"])
+            },
+            JobHandler(kind: "platform.tenant_purge", policy: housekeeping) { _, context in
+                let purged = try await TenantLifecycle(services: context.services).purgeDue(actor: .system("tenant-purge"))
+                context.services.logger.info("[PURGE] deleted tenants purged", metadata: ["tenants": "\(purged.count)"])
+            },
         ]
     }
 
@@ -70,8 +81,8 @@ enum PlatformJobs {
         }
     }
 
-    /// Expired idempotency records, week-old finished jobs, spent rate-limit hits and refresh
-    /// tokens a week past expiry.
+    /// Expired idempotency records and subject exports, week-old finished jobs, spent rate-limit
+    /// hits and refresh tokens a week past expiry.
     static func cleanup(_ context: JobContext) async throws {
         let services = context.services
         let now = services.now()
@@ -84,6 +95,8 @@ enum PlatformJobs {
             removed["rate_limit_hits"] = try await db.raw("""
                 DELETE FROM rate_limit_hits WHERE at < \(bind: now.timeIntervalSince1970 - 3600) RETURNING bucket
                 """).all().count
+            removed["subject_exports"] = try await db.raw("DELETE FROM subject_exports WHERE expires_at < \(bind: now) RETURNING id")
+                .all().count
             removed["refresh_tokens"] = try await db.raw("""
                 DELETE FROM refresh_tokens WHERE expires_at < \(bind: now.addingTimeInterval(-7 * 86_400)) RETURNING id
                 """).all().count

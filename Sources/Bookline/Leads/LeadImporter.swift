@@ -167,7 +167,9 @@ public struct LeadImporter: Sendable {
         for (row, draft) in drafts {
             let phone = draft.phone.e164
             if optedOut.contains(phone) {
-                decided[row.number] = RowOutcome(row: row.number, outcome: .optedOut, reason: "opted_out", phone: phone, leadId: existing[phone]?.id)
+                // The report is stored: a suppressed number (perhaps an erased person's) is not kept
+                // in it again; the row number tells the tenant which line it was.
+                decided[row.number] = RowOutcome(row: row.number, outcome: .optedOut, reason: "opted_out", phone: nil, leadId: existing[phone]?.id)
             } else if let lead = existing[phone] {
                 let days = Int(job.now.timeIntervalSince(lead.lastActivity) / 86_400)
                 switch job.policy.decide(lastActivity: lead.lastActivity, now: job.now) {

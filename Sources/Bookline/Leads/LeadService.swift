@@ -54,7 +54,7 @@ public struct LeadService: Sendable {
                                         tenantId: tenantId, on: db, now: now)
                 try await audit.append(AuditEntry(
                     tenantId: tenantId, actor: actor, action: "lead.created", targetType: "lead", targetId: lead.id,
-                    details: ["source": lead.source ?? ""]
+                    details: ["source": lead.source ?? ""], personal: ["phone": lead.phone]
                 ), on: db, now: now)
                 return lead
             }

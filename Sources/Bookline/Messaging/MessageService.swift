@@ -77,6 +77,14 @@ public struct MessageService: Sendable {
     func insert(_ message: Message, dedupeKey: String?, tenant: Tenant, actor: AuditActor, now: Date) async throws {
         try await services.database.transaction { [message] db in
             try await store.insert(message, dedupeKey: dedupeKey, on: db)
+            if let leadId = message.leadId, message.status != .blocked, message.direction == "outbound" {
+                // Reaching out by message counts as contact (retention keeps contacted leads).
+                try await db.raw("""
+                    UPDATE leads SET last_contacted_at = \(bind: message.sendAt)
+                    WHERE tenant_id = \(bind: tenant.id) AND id = \(bind: leadId)
+                      AND (last_contacted_at IS NULL OR last_contacted_at < \(bind: message.sendAt))
+                    """).run()
+            }
             try await services.audit.append(AuditEntry(
                 tenantId: tenant.id, actor: actor, action: message.status == .blocked ? "message.blocked" : "message.queued",
                 targetType: "message", targetId: message.id,

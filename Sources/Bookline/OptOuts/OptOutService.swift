@@ -83,7 +83,7 @@ public struct OptOutService: Sendable {
         }
         try await audit.append(AuditEntry(
             tenantId: tenantId, actor: actor, action: "opt_out.created", targetType: "opt_out", targetId: optOut.id,
-            details: ["reason": reason, "scope": tenantId == nil ? "global" : "tenant"]
+            details: ["reason": reason, "scope": tenantId == nil ? "global" : "tenant"], personal: ["phone": phone.e164]
         ), on: db, now: now)
         return Change(optOut: optOut, changed: true)
     }

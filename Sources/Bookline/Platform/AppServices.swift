@@ -127,7 +127,7 @@ public struct AppServices: Sendable {
             } catch {
                 logger.warning("signing keys not loaded at start; will retry on first use", metadata: ["error": "\(TransientError.kind(of: error))"])
             }
-            let audit = AuditLog(engine: database.engine)
+            let audit = AuditLog(engine: database.engine, box: box)
             let optOuts = OptOutService(database: database, audit: audit, hasher: PhoneHasher(box: box),
                                         cacheSeconds: config.optOutCacheSeconds)
             // Imports whose process died are marked, so their record says where they stopped.
@@ -161,7 +161,7 @@ public struct AppServices: Sendable {
                 templates: templates,
                 errors: ErrorMonitor(database: database, logger: logger, now: now,
                                      notifier: PlatformAlertNotifier(config: config, logger: logger)),
-                jobs: JobQueue(handlers: PlatformJobs.handlers + [AppointmentMessages.handler, FollowUps.handler, CalendarSync.handler] + (config.testJobKinds ? TestJobs.handlers : []),
+                jobs: JobQueue(handlers: PlatformJobs.handlers + [AppointmentMessages.handler, FollowUps.handler, CalendarSync.handler, SubjectExport.handler] + (config.testJobKinds ? TestJobs.handlers : []),
                                engine: database.engine),
                 followUps: followUps
             )

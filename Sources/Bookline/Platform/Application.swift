@@ -94,6 +94,12 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     MeRoutes(services: services).addRoutes(to: anyCaller)
     AuditRoutes(services: services).addRoutes(to: anyCaller)
     ErrorStatsRoutes(services: services).addRoutes(to: anyCaller)
+    let dataRights = router.group("api")
+        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
+        .add(middleware: IdempotencyMiddleware<AppRequestContext>(services: services) { context in
+            context.auth.map { "caller:\($0.principal.id)" }
+        })
+    DataRightsRoutes(services: services).addRoutes(to: dataRights)
     let admin = router.group("api/admin")
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
         .add(middleware: IdempotencyMiddleware<AppRequestContext>(services: services) { context in
@@ -128,6 +134,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     AppointmentRoutes(services: services).addRoutes(to: tenantAPI)
     CalendarSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     FollowUpSettingsRoutes(services: services).addRoutes(to: tenantAPI)
+    RetentionRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }

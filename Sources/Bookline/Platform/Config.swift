@@ -61,6 +61,12 @@ public struct AppConfig: Sendable {
     public var jobLeaseSeconds: Double = 300
     /// Where the Google Calendar driver sends API calls (tests point it at a fake).
     public var googleAPIBaseURL = "https://www.googleapis.com"
+    /// Days a deleted tenant's data is kept (and the deletion can be undone) before the purge.
+    public var tenantGraceDays = 30
+    /// Default days a tenant keeps uncontacted leads and messages (`bookline retention run`).
+    public var retentionDays = 730
+    /// Subject exports with more rows than this run as a job (202 + status URL).
+    public var subjectExportInlineRows = 1000
     /// Registers the `test.append` job kind (for the crash test in scripts/smoke only).
     public var testJobKinds = false
     /// SMS really leave the platform: an account, its token and a sender.
@@ -180,6 +186,9 @@ public struct AppConfig: Sendable {
         config.maxImportBytes = try wholeNumber("BOOKLINE_MAX_IMPORT_BYTES", in: 1024...maxBodyBytesCeiling, unit: " of bytes") ?? config.maxImportBytes
         config.backgroundImportRows = try wholeNumber("BOOKLINE_IMPORT_BACKGROUND_ROWS", in: 1...1_000_000) ?? config.backgroundImportRows
         config.optOutCacheSeconds = try seconds("BOOKLINE_OPT_OUT_CACHE_SECONDS", in: 0...86_400) ?? config.optOutCacheSeconds
+        config.tenantGraceDays = try wholeNumber("BOOKLINE_TENANT_GRACE_DAYS", in: 0...3650) ?? config.tenantGraceDays
+        config.retentionDays = try wholeNumber("BOOKLINE_RETENTION_DAYS", in: 1...36_500) ?? config.retentionDays
+        config.subjectExportInlineRows = try wholeNumber("BOOKLINE_SUBJECT_EXPORT_INLINE_ROWS", in: 0...1_000_000) ?? config.subjectExportInlineRows
         if let seconds = value("BOOKLINE_DB_PROBE_INTERVAL") {
             guard let number = Double(seconds), number >= 1, number.isFinite else {
                 throw ConfigError("BOOKLINE_DB_PROBE_INTERVAL", "must be a number of seconds, at least 1", got: seconds)

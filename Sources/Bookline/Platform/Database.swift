@@ -61,6 +61,14 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs many reads against one consistent snapshot (a whole tenant export): a read-only
+    /// repeatable-read transaction on PostgreSQL, a deferred read transaction on SQLite (WAL
+    /// keeps its snapshot from the first read while writers go on).
+    public func snapshotRead<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let begin: SQLQueryString = engine == .postgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN DEFERRED"
+        return try await run(begin, body)
+    }
+
     private func run<T: Sendable>(
         _ begin: SQLQueryString,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T

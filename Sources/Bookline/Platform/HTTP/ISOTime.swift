@@ -7,6 +7,11 @@ import Hummingbird
 enum ISOTime {
     static let hint = "must be an ISO-8601 time such as 2026-01-31T09:30:00Z"
 
+    /// UTC with milliseconds, as exports and documents write times.
+    static func string(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    }
+
     /// Foundation's own parser is not used: it rolls 24:00 and 29 February 2026 over into
     /// real dates instead of refusing them.
     static func parse(_ text: some StringProtocol) -> Date? {
