@@ -113,6 +113,15 @@ struct AppointmentMessagesTests {
             #expect(try await services.optOuts.isOptedOut(tenantId: tenant.id, phone: phone2))
             let events = try await services.eventTypes(tenantId: tenant.id).filter { $0.hasPrefix("appointment_") }
             #expect(events == ["appointment_booked", "appointment_confirmed", "appointment_cancelled", "appointment_booked", "appointment_cancelled"])
+            // The owner hears of each reply by email, without the client's details.
+            let notices = try await Self.messages(client, key: tenant.key).filter { $0["to"] as? String == tenant.ownerEmail }
+            #expect(notices.compactMap { $0["subject"] as? String }.sorted() == [
+                "Appointment cancelled: Check-up on Friday 23 October at 09:00",
+                "Appointment cancelled: Check-up on Friday 23 October at 09:00",
+                "Appointment confirmed: Check-up on Friday 23 October at 09:00",
+            ])
+            #expect(notices.allSatisfy { $0["channel"] as? String == "email" && $0["leadId"] == nil })
+            #expect(!notices.contains { ($0["body"] as? String)?.contains(phone) == true })
             // Nothing upcoming: CONFIRM says so.
             #expect(try await reply("SM103", "CONFIRM", from: phone).contains("couldn't find an upcoming appointment"))
         }

@@ -5,7 +5,7 @@ import SQLKit
 /// SMS replies that act on a lead's next appointment: CONFIRM confirms it; CANCEL cancels it
 /// and frees the slot. A bare CANCEL is also a carrier opt-out word, so it opts the number out
 /// as well (the caller does that); the appointment is cancelled either way. The change writes
-/// appointment_confirmed / appointment_cancelled, which is how the tenant hears of it.
+/// appointment_confirmed / appointment_cancelled, and the tenant's owners get an email.
 struct AppointmentReplies: Sendable {
     let services: AppServices
 
@@ -33,6 +33,27 @@ struct AppointmentReplies: Sendable {
         let service = try await ScheduleStore().service(tenantId: tenant.id, id: updated.serviceId, on: services.database.sql)
         let when = "\(service?.name ?? "appointment") on \(AppointmentMessages.day(updated.startsAt, zone)) at \(AppointmentMessages.wallClock(updated.startsAt, zone))"
         services.logger.info("[SMS] appointment \(cancel ? "cancelled" : "confirmed") by reply", metadata: ["appointment_id": "\(updated.id)"])
+        try await notifyOwners(tenant: tenant, appointmentId: updated.id, status: updated.status, when: when, now: now)
         return cancel ? "Your \(when) with \(tenant.businessName) is cancelled." : "Thanks, your \(when) with \(tenant.businessName) is confirmed."
+    }
+
+    /// An email to each owner through the outbox (so it retries and shows in the message log).
+    /// It names the appointment, not the person: nothing in it outlives an erasure.
+    private func notifyOwners(tenant: Tenant, appointmentId: String, status: AppointmentStatus, when: String, now: Date) async throws {
+        let owners = try await services.database.sql.raw("""
+            SELECT id, email FROM users WHERE tenant_id = \(bind: tenant.id) AND role = 'owner' ORDER BY id
+            """).all()
+        let verb = status == .cancelled ? "cancelled" : "confirmed"
+        for owner in owners {
+            let userId = try owner.decode(column: "id", as: String.self)
+            let request = MessageRequest(
+                channel: .email, to: try owner.decode(column: "email", as: String.self),
+                body: "A client \(verb) their \(when) by replying to a reminder.\n\nAppointment: \(appointmentId)\n"
+                    + (status == .cancelled ? "The slot is free again.\n" : ""),
+                subject: "Appointment \(verb): \(when)",
+                dedupeKey: "owner-notice:\(appointmentId):\(verb):\(userId)"
+            )
+            _ = try await MessageService(services: services).enqueue(request, tenant: tenant, actor: .system("sms"), now: now)
+        }
     }
 }
