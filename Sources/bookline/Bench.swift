@@ -5,7 +5,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks against the configured database (use a throwaway one: they add data).",
-        subcommands: [Analytics.self, Jobs.self]
+        subcommands: [Analytics.self, Jobs.self, Export.self]
     )
 
     struct Analytics: AsyncParsableCommand {
@@ -28,6 +28,23 @@ struct Bench: AsyncParsableCommand {
             try await Startup.withServices { services in
                 let result = try await AnalyticsBenchmark(services: services).run(calls: calls, days: days, runs: runs)
                 print(result.summary)
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seed a new tenant with N calls and stream its whole export as JSON and as a zip.",
+            discussion: "Reports time, rows per second and the rise in resident memory while streaming (it should stay flat)."
+        )
+
+        @Option(help: "Calls to seed.")
+        var calls: Int = 1_000_000
+
+        func run() async throws {
+            guard calls > 0 else { Startup.fail("--calls must be positive") }
+            try await Startup.withServices { services in
+                print(try await ExportBenchmark(services: services).run(calls: calls).summary)
             }
         }
     }
