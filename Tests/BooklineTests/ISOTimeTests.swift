@@ -26,4 +26,10 @@ struct ISOTimeTests {
     func parses(text: String, expected: Double?) {
         #expect(ISOTime.parse(text)?.timeIntervalSince1970 == expected)
     }
+
+    @Test func writesUTCWithMillisecondsAndZ() {
+        let text = ISOTime.string(Date(timeIntervalSince1970: 1_792_497_600.25))
+        #expect(text == "2026-10-20T12:00:00.250Z")
+        #expect(ISOTime.parse(text)?.timeIntervalSince1970 == 1_792_497_600.25)
+    }
 }

@@ -1,4 +1,4 @@
-import Bookline
+@testable import Bookline
 import BooklineCore
 import Crypto
 import Foundation
@@ -38,6 +38,7 @@ struct TenantExportTests {
                 #expect(counts[table.name] == direct)
             }
             #expect((tables["leads"]?.count ?? 0) >= 2 && (tables["messages"]?.count ?? 0) >= 2 && tables["calls"]?.count == 1)
+            #expect((tables["leads"]?.first?["created_at"] as? String).flatMap(ISOTime.parse) != nil, "times are RFC 3339 with Z")
             #expect(tables["appointments"]?.count == 1 && (tables["audit_log"]?.count ?? 0) > 3 && tables["users"]?.count == 1)
 
             // No row of the other tenant, and no secret.

@@ -9,7 +9,7 @@ enum ISOTime {
 
     /// UTC with milliseconds, as exports and documents write times.
     static func string(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     /// Foundation's own parser is not used: it rolls 24:00 and 29 February 2026 over into
