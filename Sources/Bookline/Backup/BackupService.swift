@@ -109,7 +109,10 @@ public struct BackupService: Sendable {
         manifest.sha256 = digest.hex
         manifest.sizeBytes = digest.size
         let manifestURL = BackupManifest.manifestURL(for: file)
-        try manifest.encoded().write(to: manifestURL, options: .atomic)
+        let encoded = try manifest.encoded()
+        try encoded.write(to: manifestURL, options: .atomic)
+        // Read back, so callers hold exactly what a later restore reads (times in milliseconds).
+        manifest = try BackupManifest.decode(encoded)
 
         let deleted = prune(folder, keep: config.backup.keep)
         logger.info("backup written", metadata: ["file": "\(file.lastPathComponent)", "bytes": "\(digest.size)", "deleted": "\(deleted.count)"])
