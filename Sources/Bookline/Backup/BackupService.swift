@@ -104,6 +104,8 @@ public struct BackupService: Sendable {
         } else {
             try FileManager.default.moveItem(at: partial, to: file)
         }
+        // It holds every tenant's data: readable by the owner only, whatever the umask.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         manifest.file = file.lastPathComponent
         let digest = try FileDigest.sha256(of: file)
         manifest.sha256 = digest.hex
