@@ -62,6 +62,20 @@ struct BackupTests {
         }
     }
 
+    @Test func aBackupWithoutItsManifestIsRefused() async throws {
+        try await withSeededBackup { _, services, folder, result in
+            let renamed = folder.appendingPathComponent("renamed.sqlite")
+            try FileManager.default.copyItem(at: result.file, to: renamed)
+            let target = try await emptied(services)
+            await #expect(throws: BackupError.manifestMissing(BackupManifest.manifestURL(for: renamed).path)) {
+                try await service(target, services).restore(from: renamed)
+            }
+            await #expect(throws: BackupError.fileMissing(folder.appendingPathComponent("nope.sqlite").path)) {
+                try await service(target, services).restore(from: folder.appendingPathComponent("nope.sqlite"))
+            }
+        }
+    }
+
     @Test func newerSchemaIsRefused() async throws {
         try await withSeededBackup { _, services, _, result in
             var manifest = result.manifest
@@ -138,11 +152,21 @@ struct BackupTests {
                 #expect(!FileManager.default.fileExists(atPath: old.path))
                 #expect(!FileManager.default.fileExists(atPath: BackupManifest.manifestURL(for: old).path))
             }
+            // A manifest naming another file is ignored, so retention never deletes that file.
+            let bystander = folder.appendingPathComponent("keep-me.txt")
+            try Data("precious".utf8).write(to: bystander)
+            var forged = left[0].manifest
+            forged.file = "keep-me.txt"
+            forged.createdAt = Date(timeIntervalSince1970: 0)
+            try forged.encoded().write(to: folder.appendingPathComponent("bookline-forged.sqlite.manifest.json"))
+            #expect(BackupManifest.list(in: folder).count == 3)
+
             // Two backups in the same instant get distinct names, newest listed first.
             let first = try await services.backups.backup(from: services.database, to: folder)
             let second = try await services.backups.backup(from: services.database, to: folder)
             #expect(first.file != second.file)
             #expect(BackupManifest.list(in: folder).first?.fileURL == second.file)
+            #expect(FileManager.default.fileExists(atPath: bystander.path))
         }
     }
 

@@ -76,11 +76,11 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     }
 }
 
-/// A manifest found in a folder, with the backup file it describes.
+/// A manifest with the backup file it describes (the manifest's name minus `.manifest.json`).
 public struct StoredBackup: Sendable {
     public let manifest: BackupManifest
-    public let manifestURL: URL
-    public var fileURL: URL { manifestURL.deletingLastPathComponent().appendingPathComponent(manifest.file) }
+    public let fileURL: URL
+    public var manifestURL: URL { BackupManifest.manifestURL(for: fileURL) }
 }
 
 extension BackupManifest {
@@ -89,10 +89,13 @@ extension BackupManifest {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.filter { $0.hasPrefix("bookline-") && $0.hasSuffix(suffix) }.compactMap { name in
             let url = directory.appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: url.path), let manifest = try? decode(data) else { return nil }
-            return StoredBackup(manifest: manifest, manifestURL: url)
+            guard let data = FileManager.default.contents(atPath: url.path), let manifest = try? decode(data),
+                  // Retention deletes what a manifest names: only ever its own pair.
+                  name == manifest.file + suffix
+            else { return nil }
+            return StoredBackup(manifest: manifest, fileURL: directory.appendingPathComponent(manifest.file))
         }
-        .sorted { ($0.manifest.createdAt, $0.manifestURL.lastPathComponent) > ($1.manifest.createdAt, $1.manifestURL.lastPathComponent) }
+        .sorted { ($0.manifest.createdAt, $0.fileURL.lastPathComponent) > ($1.manifest.createdAt, $1.fileURL.lastPathComponent) }
     }
 }
 

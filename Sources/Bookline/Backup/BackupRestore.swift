@@ -37,7 +37,7 @@ extension BackupService {
             guard let key = config.backup.key else { throw BackupError.keyMissing }
             if let id = manifest.keyId, id != BackupCipher.keyId(key) { throw BackupError.wrongKey(backupKeyId: id) }
         }
-        return StoredBackup(manifest: manifest, manifestURL: BackupManifest.manifestURL(for: file))
+        return StoredBackup(manifest: manifest, fileURL: file)
     }
 
     /// Restores `file` into the configured database, which must hold no rows (applied
