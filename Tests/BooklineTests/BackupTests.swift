@@ -192,6 +192,16 @@ struct BackupTests {
         }
     }
 
+    @Test func aMissingPostgresToolIsNamed() throws {
+        #expect(throws: BackupError.toolMissing("pg_dump_not_installed")) { try PostgresTools.locate("pg_dump_not_installed") }
+        #expect(BackupError.toolMissing("pg_dump").description.contains("install postgresql-client"))
+        if TestDatabase.engine == .postgres {
+            // CI installs PostgreSQL: a missing pg_dump fails here instead of skipping the suite.
+            #expect(throws: Never.self) { try PostgresTools.locate("pg_dump") }
+            #expect(throws: Never.self) { try PostgresTools.locate("pg_restore") }
+        }
+    }
+
     @Test func configIsValidatedInOneLine() throws {
         #expect(try AppConfig.load(from: [:]).backup.directory == nil)
         let config = try AppConfig.load(from: [
