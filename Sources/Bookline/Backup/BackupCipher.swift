@@ -30,10 +30,10 @@ enum BackupCipher {
         header.append(bigEndian: UInt32(chunkSize))
         try output.write(contentsOf: header)
         var index: UInt64 = 0
-        var current = try input.read(upToCount: chunkSize) ?? Data()
+        var current = try input.readFully(chunkSize)
         while true {
             // Read ahead one chunk to know whether this one is the last.
-            let next = current.count < chunkSize ? Data() : (try input.read(upToCount: chunkSize) ?? Data())
+            let next = current.count < chunkSize ? Data() : try input.readFully(chunkSize)
             let final = next.isEmpty
             let box = try AES.GCM.seal(current, using: symmetric, authenticating: aad(header, index, final))
             var frame = Data([final ? 1 : 0])
@@ -55,18 +55,18 @@ enum BackupCipher {
         let output = try createFile(destination)
         defer { try? output.close() }
 
-        let header = try input.read(upToCount: magic.count + 4) ?? Data()
+        let header = try input.readFully(magic.count + 4)
         guard header.count == magic.count + 4, header.prefix(magic.count) == magic else { throw BackupError.notEncryptedFormat }
         let limit = Int(header.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
         var index: UInt64 = 0
         while true {
-            guard let prefix = try input.read(upToCount: 5), prefix.count == 5 else { throw BackupError.truncatedCiphertext }
+            let prefix = try input.readFully(5)
+            guard prefix.count == 5 else { throw BackupError.truncatedCiphertext }
             let final = prefix[prefix.startIndex] == 1
             let length = Int(prefix.dropFirst().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
             guard length <= limit else { throw BackupError.notEncryptedFormat }
-            guard let body = try input.read(upToCount: 12 + length + 16), body.count == 12 + length + 16 else {
-                throw BackupError.truncatedCiphertext
-            }
+            let body = try input.readFully(12 + length + 16)
+            guard body.count == 12 + length + 16 else { throw BackupError.truncatedCiphertext }
             let plain: Data
             do {
                 let box = try AES.GCM.SealedBox(combined: body)
@@ -111,8 +111,19 @@ enum FileDigest {
     }
 }
 
-extension Data {
+fileprivate extension Data {
     mutating func append<T: FixedWidthInteger>(bigEndian value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+    }
+}
+
+fileprivate extension FileHandle {
+    /// `count` bytes, fewer only at the end of the file (a single read may return less).
+    func readFully(_ count: Int) throws -> Data {
+        var data = Data()
+        while data.count < count, let more = try read(upToCount: count - data.count), !more.isEmpty {
+            data.append(more)
+        }
+        return data
     }
 }
