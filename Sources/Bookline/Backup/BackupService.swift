@@ -7,7 +7,8 @@ import SQLiteKit
 
 /// Backups of the whole database with a manifest, restore into an empty database, and the
 /// checks around them. The CLI (`bookline backup`, `restore`, `backup verify`), `/health` and
-/// a recurring freshness job all go through this type.
+/// a recurring freshness job all go through this type, e.g. from a job handler:
+/// `try await services.backups.backup(from: services.database)` or `services.backups.freshness`.
 public struct BackupService: Sendable {
     public let config: AppConfig
     /// The binary's migrations folder: a backup from a newer schema is refused.
