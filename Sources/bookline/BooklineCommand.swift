@@ -13,7 +13,7 @@ struct BooklineCommand: AsyncParsableCommand {
         abstract: "Bookline: the control plane for AI-assisted booking businesses.",
         discussion: "Configuration comes from environment variables; see README.md or .env.example.",
         version: BooklineVersion.current,
-        subcommands: [Serve.self, Migrate.self, Admin.self, Keys.self, Leads.self, Tenants.self, RetentionCommand.self, Report.self, Audit.self, Worker.self, Jobs.self, Bench.self, Version.self],
+        subcommands: [Serve.self, Migrate.self, Admin.self, Keys.self, Leads.self, Tenants.self, RetentionCommand.self, Report.self, Audit.self, Backup.self, Restore.self, Worker.self, Jobs.self, Bench.self, Version.self],
         defaultSubcommand: Serve.self
     )
 }

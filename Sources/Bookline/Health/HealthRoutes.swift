@@ -2,12 +2,14 @@ import BooklineCore
 import Foundation
 import Hummingbird
 
-/// `GET /health`: overall status, database, messaging and service configuration (never secrets).
+/// `GET /health`: overall status, database, messaging, service configuration (never secrets)
+/// and, when `BOOKLINE_BACKUP_DIR` is set, the age of the newest backup.
 /// 200 when ok or degraded, 503 when critical, so load balancers drop a broken instance.
 struct HealthRoutes {
     let config: AppConfig
     let monitor: DatabaseHealthMonitor
     let startedAt: ContinuousClock.Instant
+    let backups: BackupService
 
     struct Report: Encodable {
         struct Memory: Encodable { let rss_bytes: Int? }
@@ -28,6 +30,13 @@ struct HealthRoutes {
             let email: Channel
         }
         struct Configured: Encodable { let configured: Bool }
+        /// Present only when backups are configured; degraded when none is younger than the limit.
+        struct BackupBlock: Encodable {
+            let status: HealthStatus
+            let last_backup_at: Date?
+            let age_seconds: Int?
+            let max_age_seconds: Int
+        }
         struct Services: Encodable {
             let voice_ai: Configured
             let encryption: Configured
@@ -40,6 +49,7 @@ struct HealthRoutes {
         let database: DatabaseBlock
         let messaging: Messaging
         let services: Services
+        let backup: BackupBlock?
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -50,8 +60,9 @@ struct HealthRoutes {
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
         var state = monitor.current
         if state.lastCheckedAt == nil { state = await monitor.probe() }
+        let freshness = backups.freshness
         let report = Report(
-            status: state.status,
+            status: max(state.status, freshness?.status ?? .ok),
             version: BooklineVersion.current,
             uptime_seconds: Int((ContinuousClock.now - startedAt).components.seconds),
             memory: .init(rss_bytes: ProcessMemory.residentBytes()),
@@ -67,7 +78,10 @@ struct HealthRoutes {
             services: .init(
                 voice_ai: .init(configured: config.voiceAIConfigured),
                 encryption: .init(configured: config.masterKey != nil)
-            )
+            ),
+            backup: freshness.map {
+                .init(status: $0.status, last_backup_at: $0.lastBackupAt, age_seconds: $0.ageSeconds, max_age_seconds: $0.maxAgeSeconds)
+            }
         )
         var response = try report.response(from: request, context: context)
         response.status = state.status == .critical ? .serviceUnavailable : .ok

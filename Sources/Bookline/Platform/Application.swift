@@ -74,7 +74,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         )
     }
 
-    HealthRoutes(config: services.config, monitor: services.databaseHealth, startedAt: services.startedAt)
+    HealthRoutes(config: services.config, monitor: services.databaseHealth, startedAt: services.startedAt, backups: services.backups)
         .addRoutes(to: router)
     MetricsRegistry.addRoutes(to: router)
     try DocsRoutes(spec: services.spec).addRoutes(to: router)

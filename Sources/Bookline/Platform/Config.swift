@@ -90,6 +90,8 @@ public struct AppConfig: Sendable {
     public var corsOrigins: Set<String> = []
     /// Test-only: the PostgreSQL schema to use (each test gets a fresh one).
     public var postgresSchema: String?
+    /// Backups: folder, retention, encryption key (`BOOKLINE_BACKUP_*`).
+    public var backup = BackupSettings()
 
     public init() {}
 
@@ -264,6 +266,7 @@ public struct AppConfig: Sendable {
             }
             config.slackWebhookURL = url
         }
+        config.backup = try BackupSettings.load(from: env)
         return config
     }
 
