@@ -12,6 +12,7 @@ enum PlatformJobs {
         // Daily, at quiet hours (UTC): retention at 02:30, the purge of deleted tenants at 03:00.
         RecurringJob(name: "retention", kind: "platform.retention", every: 86_400, offset: 9_000),
         RecurringJob(name: "tenant-purge", kind: "platform.tenant_purge", every: 86_400, offset: 10_800),
+        RecurringJob(name: "backup-check", kind: "platform.backup_check", every: 86_400, offset: 21_600),
     ]
 
     /// Housekeeping retries soon; it runs again at its next occurrence anyway.
@@ -28,11 +29,24 @@ enum PlatformJobs {
                 let results = try await Retention(services: context.services).run(actor: .system("retention"))
                 context.services.logger.info("[RETENTION] applied", metadata: ["tenants": "\(results.count)"])
             },
+            JobHandler(kind: "platform.backup_check", policy: housekeeping) { _, context in try await backupCheck(context) },
             JobHandler(kind: "platform.tenant_purge", policy: housekeeping) { _, context in
                 let purged = try await TenantLifecycle(services: context.services).purgeDue(actor: .system("tenant-purge"))
                 context.services.logger.info("[PURGE] deleted tenants purged", metadata: ["tenants": "\(purged.count)"])
             },
         ]
+    }
+
+    /// With backups configured, no backup younger than 48 hours is a critical error (and so an
+    /// alert to ADMIN_EMAIL and Slack): losing the database then would lose days.
+    static func backupCheck(_ context: JobContext) async throws {
+        guard let freshness = context.services.backups.freshness else { return }
+        guard freshness.status != .ok else { return }
+        let age = freshness.ageSeconds.map { "the newest is \($0 / 3600) hours old" } ?? "there is none"
+        await context.services.errors.record(ErrorReport(
+            service: "backup", errorType: "backup_stale",
+            message: "no backup younger than \(freshness.maxAgeSeconds / 3600) hours: \(age)", severity: .critical
+        ))
     }
 
     /// A database answering slowly is worth a warning before it stops answering at all.
