@@ -83,7 +83,9 @@ extension BackupService {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: migrations.path) else {
             throw MigrationError.missingDirectory(migrations.path)
         }
-        return names.filter { $0.hasSuffix(".sql") }.max { (Self.migrationNumber($0), $0) < (Self.migrationNumber($1), $1) }
+        // PostgreSQL-only files are never applied to SQLite, so they are not its latest version.
+        let applicable = names.filter { $0.hasSuffix(".sql") && (config.engineName == "postgres" || !$0.hasSuffix(".postgres.sql")) }
+        return applicable.max { (Self.migrationNumber($0), $0) < (Self.migrationNumber($1), $1) }
     }
 
     /// Tables holding rows; `schema_migrations` alone does not make a database non-empty
