@@ -31,5 +31,30 @@ struct ISOTimeTests {
         let text = ISOTime.string(Date(timeIntervalSince1970: 1_792_497_600.25))
         #expect(text == "2026-10-20T12:00:00.250Z")
         #expect(ISOTime.parse(text)?.timeIntervalSince1970 == 1_792_497_600.25)
+        // The same text Foundation's ISO-8601 style writes, across years, leap days and before 1970.
+        for seconds in [0.0, 951_782_400.75, 1_709_164_800.5, -86_400.125, 4_102_444_799.0, 1_792_497_600.25] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let expected = Date(timeIntervalSince1970: (seconds * 1000).rounded() / 1000)
+                .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+            #expect(ISOTime.string(date) == expected, "\(seconds)")
+        }
+        // Milliseconds are rounded, not truncated: a stored .999 stays .999 despite binary noise.
+        #expect(ISOTime.string(Date(timeIntervalSince1970: 951_782_400.999)) == "2000-02-29T00:00:00.999Z")
+        #expect(ISOTime.string(Date(timeIntervalSince1970: 4_102_444_799.001)) == "2099-12-31T23:59:59.001Z")
+    }
+
+    @Test func exportLinesAreValidJSONWithEveryEscape() throws {
+        let tricky = "quote \" backslash \\ newline \n tab \t bell \u{07} nul \u{00} emoji 🦷 slash / é"
+        let value = JSONValue.object(["b": .string(tricky), "a": .array([.integer(-5), .number(2.5), .bool(true), .null]),
+                                      "c": .object(["z": .string(""), "y": .number(.infinity)])])
+        let line = value.jsonLine
+        #expect(String(decoding: line, as: UTF8.self).hasPrefix(#"{"a":[-5,2.5,true,null],"b":"quote \" backslash"#))
+        let parsed = try #require(try JSONSerialization.jsonObject(with: line) as? [String: Any])
+        #expect(parsed["b"] as? String == tricky)
+        #expect((parsed["c"] as? [String: Any])?["y"] is NSNull)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: line) == JSONValue.object([
+            "b": .string(tricky), "a": .array([.integer(-5), .number(2.5), .bool(true), .null]),
+            "c": .object(["z": .string(""), "y": .null]),
+        ]))
     }
 }

@@ -59,6 +59,9 @@ struct RowReader: Sendable {
             return try row.decode(column: column.name, as: Date?.self).map { .string(ISOTime.string($0)) } ?? .null
         case .json:
             guard let text = try row.decode(column: column.name, as: String?.self) else { return .null }
+            // Most JSON columns hold an empty object or list; those need no parser.
+            if text == "{}" { return .object([:]) }
+            if text == "[]" { return .array([]) }
             return (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
         }
     }
@@ -88,6 +91,9 @@ struct RowReader: Sendable {
 extension JSONValue {
     /// One compact line of JSON with sorted keys (export files are diffable and hashable).
     var jsonLine: Data {
-        (try? JSONEncoder.bookline.encode(self)) ?? Data("null".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        JSONLineWriter.append(self, to: &bytes)
+        return Data(bytes)
     }
 }

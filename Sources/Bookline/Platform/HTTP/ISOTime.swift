@@ -8,8 +8,35 @@ enum ISOTime {
     static let hint = "must be an ISO-8601 time such as 2026-01-31T09:30:00Z"
 
     /// UTC with milliseconds, as exports and documents write times.
+    /// Built from gmtime_r by hand: exports format millions of these, and Foundation's format
+    /// style cost several microseconds each.
     static func string(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (wholeSeconds, fraction) = millis.quotientAndRemainder(dividingBy: 1000)
+        var seconds = time_t(fraction < 0 ? wholeSeconds - 1 : wholeSeconds)
+        let milliseconds = fraction < 0 ? fraction + 1000 : fraction
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(48 + (rest / divisor) % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(parts.tm_year) + 1900, 4); bytes.append(0x2D)
+        digits(Int(parts.tm_mon) + 1, 2); bytes.append(0x2D)
+        digits(Int(parts.tm_mday), 2); bytes.append(0x54)
+        digits(Int(parts.tm_hour), 2); bytes.append(0x3A)
+        digits(Int(parts.tm_min), 2); bytes.append(0x3A)
+        digits(Int(parts.tm_sec), 2); bytes.append(0x2E)
+        digits(Int(milliseconds), 3); bytes.append(0x5A)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Foundation's own parser is not used: it rolls 24:00 and 29 February 2026 over into
