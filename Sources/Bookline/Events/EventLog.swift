@@ -52,6 +52,11 @@ public struct EventLog: Sendable {
             }
             try await insert.run()
         }
+        CommittedEvents.current?.record(tenantId)
+        if engine == .postgres {
+            // Delivered at commit to every instance's listener (PostgresEventListener).
+            try await db.raw("SELECT pg_notify(\(bind: PostgresEventListener.channel), \(bind: tenantId))").run()
+        }
         return seq
     }
 }

@@ -8,6 +8,10 @@ public struct TierCatalog: Sendable, Equatable {
         public var maxApiKeys: Int
         public var maxLeadsPerImport: Int
         public var smsPerDay: Int
+        /// Concurrent event streams per tenant (`GET /api/events/stream`); 10 when not given.
+        public var maxEventStreams: Int?
+
+        public var eventStreams: Int { maxEventStreams ?? 10 }
     }
 
     public struct Public: Codable, Sendable, Equatable {
@@ -52,7 +56,8 @@ public struct TierCatalog: Sendable, Equatable {
                 throw CatalogError(description: "tenants/tiers.yaml: tier name \"\(name)\" must be lowercase letters, digits, - or _")
             }
             for (field, value) in [("requestsPerMinute", tier.requestsPerMinute), ("maxApiKeys", tier.maxApiKeys),
-                                   ("maxLeadsPerImport", tier.maxLeadsPerImport), ("smsPerDay", tier.smsPerDay)]
+                                   ("maxLeadsPerImport", tier.maxLeadsPerImport), ("smsPerDay", tier.smsPerDay),
+                                   ("maxEventStreams", tier.eventStreams)]
             where value < 1 || value > 1_000_000 {
                 throw CatalogError(description: "tenants/tiers.yaml: \(name).\(field) must be from 1 to 1000000 (got \(value))")
             }

@@ -45,6 +45,10 @@ func backgroundServices(_ services: AppServices) -> [any Service] {
         ))
     }
     list.append(ImportRunnerService(runner: services.importRunner))
+    list.append(EventStreamShutdownService(bus: services.database.eventBus))
+    if case .postgres(let url) = services.config.storage {
+        list.append(PostgresEventListener(url: url, bus: services.database.eventBus, logger: services.logger))
+    }
     if services.config.runsWorker { list.append(services.workerService()) }
     if services.config.runsSender {
         list.append(MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000))))
@@ -135,6 +139,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     CalendarSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     FollowUpSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     RetentionRoutes(services: services).addRoutes(to: tenantAPI)
+    EventRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }

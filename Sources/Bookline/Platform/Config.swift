@@ -67,6 +67,8 @@ public struct AppConfig: Sendable {
     public var retentionDays = 730
     /// Subject exports with more rows than this run as a job (202 + status URL).
     public var subjectExportInlineRows = 1000
+    /// Seconds between heartbeat comments on event streams.
+    public var eventHeartbeatSeconds: Double = 15
     /// Registers the `test.append` job kind (for the crash test in scripts/smoke only).
     public var testJobKinds = false
     /// SMS really leave the platform: an account, its token and a sender.
@@ -188,6 +190,7 @@ public struct AppConfig: Sendable {
         config.maxImportBytes = try wholeNumber("BOOKLINE_MAX_IMPORT_BYTES", in: 1024...maxBodyBytesCeiling, unit: " of bytes") ?? config.maxImportBytes
         config.backgroundImportRows = try wholeNumber("BOOKLINE_IMPORT_BACKGROUND_ROWS", in: 1...1_000_000) ?? config.backgroundImportRows
         config.optOutCacheSeconds = try seconds("BOOKLINE_OPT_OUT_CACHE_SECONDS", in: 0...86_400) ?? config.optOutCacheSeconds
+        config.eventHeartbeatSeconds = try seconds("BOOKLINE_EVENT_HEARTBEAT_SECONDS", in: 0.05...300) ?? config.eventHeartbeatSeconds
         config.tenantGraceDays = try wholeNumber("BOOKLINE_TENANT_GRACE_DAYS", in: 0...3650) ?? config.tenantGraceDays
         config.retentionDays = try wholeNumber("BOOKLINE_RETENTION_DAYS", in: 1...36_500) ?? config.retentionDays
         config.subjectExportInlineRows = try wholeNumber("BOOKLINE_SUBJECT_EXPORT_INLINE_ROWS", in: 0...1_000_000) ?? config.subjectExportInlineRows

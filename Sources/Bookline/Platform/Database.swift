@@ -18,6 +18,8 @@ public final class Database: Sendable {
     /// SQLite allows one writer at a time; queueing write transactions here (instead of in
     /// SQLite's busy handler, which sleeps on a pool thread) keeps them fair and cheap.
     private let writeLock: AsyncLock?
+    /// Wakes event streams on this instance after a transaction that wrote events commits.
+    public let eventBus = EventBus()
 
     init(engine: Engine, sql: any SQLDatabase, closePool: @escaping @Sendable () async throws -> Void) {
         self.engine = engine
@@ -43,10 +45,15 @@ public final class Database: Sendable {
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         let begin: SQLQueryString = engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
-        if let writeLock {
-            return try await writeLock.withLock { try await self.run(begin, body) }
+        let events = CommittedEvents()
+        let result = try await CommittedEvents.$current.withValue(events) {
+            if let writeLock {
+                return try await writeLock.withLock { try await self.run(begin, body) }
+            }
+            return try await run(begin, body)
         }
-        return try await run(begin, body)
+        for tenantId in events.all { eventBus.publish(tenantId: tenantId) }
+        return result
     }
 
     /// Runs a large aggregate read. On PostgreSQL it gets its own read-only transaction with
