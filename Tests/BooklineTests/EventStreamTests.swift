@@ -128,4 +128,30 @@ struct EventStreamTests {
             #expect(try await client.request(.get, "/api/events").status == .unauthorized)
         }
     }
+
+    @Test(.enabled(if: TestDatabase.engine == .postgres, "LISTEN/NOTIFY is PostgreSQL's"))
+    func anEventWrittenOnOneInstanceWakesStreamsOnAnother() async throws {
+        try await withApp { client, services in
+            let other = try await AppServices.make(config: services.config, logger: quietLogger)
+            guard case .postgres(let url) = services.config.storage else { return }
+            let listener = Task { try await PostgresEventListener(url: url, bus: other.database.eventBus, logger: quietLogger).run() }
+            defer { listener.cancel() }
+            let tenant = try await services.makeTenant()
+            let subscription = try #require(other.database.eventBus.subscribe(tenantId: tenant.id, limit: 5, heartbeat: .seconds(60)))
+            try await Task.sleep(for: .milliseconds(300))  // the listener connects
+            var woke = false
+            for attempt in 0..<10 where !woke {
+                _ = try await client.createLead(#"{"phone": "0740010010\#(attempt)"}"#, key: tenant.key)
+                woke = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask { for await wake in subscription.wakes where wake == .events { return true }; return false }
+                    group.addTask { try await Task.sleep(for: .seconds(1)); return false }
+                    defer { group.cancelAll() }
+                    return try await group.next()!
+                }
+            }
+            #expect(woke, "instance 2 never heard of instance 1's event")
+            other.database.eventBus.unsubscribe(tenantId: tenant.id, id: subscription.id)
+            await other.database.close()
+        }
+    }
 }
