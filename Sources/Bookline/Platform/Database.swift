@@ -46,11 +46,16 @@ public final class Database: Sendable {
     ) async throws -> T {
         let begin: SQLQueryString = engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
         let events = CommittedEvents()
-        let result = try await CommittedEvents.$current.withValue(events) {
-            if let writeLock {
-                return try await writeLock.withLock { try await self.run(begin, body) }
-            }
-            return try await run(begin, body)
+        // Bound inside the session's closure: the pool may run it in another task, which would
+        // not see a task-local bound out here.
+        let tracked: @Sendable (any SQLDatabase) async throws -> T = { db in
+            try await CommittedEvents.$current.withValue(events) { try await body(db) }
+        }
+        let result: T
+        if let writeLock {
+            result = try await writeLock.withLock { try await self.run(begin, tracked) }
+        } else {
+            result = try await run(begin, tracked)
         }
         for tenantId in events.all { eventBus.publish(tenantId: tenantId) }
         return result
