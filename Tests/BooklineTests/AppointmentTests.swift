@@ -231,4 +231,29 @@ struct AppointmentTests {
             #expect(weekly.values.contains { !$0.isEmpty })
         }
     }
+
+    @Test func anotherTenantsServicesAndAppointmentsAre404() async throws {
+        let clock = TestClock(Self.now)
+        try await withApp(now: clock.closure) { client, services in
+            let (a, service, leads) = try await Self.setUp(client, services)
+            let booked = try await Self.book(client, key: a.key, lead: leads[0], service: service, start: "2026-10-23T09:00:00Z").json()
+            let appointment = try #require(booked["id"] as? String)
+            let b = try await services.makeTenant("B Dental")
+            let patch = try await client.request(.patch, "/api/services/\(service)", key: b.key, json: #"{"name": "Hijacked"}"#)
+            #expect(patch.status == .notFound)
+            #expect(!patch.text.contains("Check-up"))
+            #expect(try await client.request(.get, "/api/appointments/\(appointment)", key: b.key).status == .notFound)
+            let move = try await client.request(.patch, "/api/appointments/\(appointment)", key: b.key, json: #"{"status": "cancelled"}"#)
+            #expect(move.status == .notFound)
+            let slots = try await client.request(.get, "/api/availability?service=\(service)&from=2026-10-23&to=2026-10-23", key: b.key)
+            #expect(slots.status == .notFound || slots.status == .unprocessableContent)
+            let list = try await client.request(.get, "/api/appointments", key: b.key).json()
+            #expect((list["items"] as? [Any])?.isEmpty == true)
+            // Nothing of A's changed.
+            let mine = try await client.request(.get, "/api/appointments/\(appointment)", key: a.key).json()
+            #expect(mine["status"] as? String == "booked")
+            let names = (try await client.request(.get, "/api/services", key: a.key).json()["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            #expect(names?.contains("Check-up") == true && names?.contains("Hijacked") == false)
+        }
+    }
 }
