@@ -1,5 +1,6 @@
 import BooklineCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Login, refresh, logout, API-key-for-token exchange and the JWKS.
@@ -13,6 +14,39 @@ struct AuthRoutes {
     struct LoginRequest: Decodable {
         var email: String?
         var password: String?
+        /// "cookie": the refresh token goes into an httpOnly cookie instead of the body (pages).
+        var session: String?
+    }
+
+    /// The dashboard's refresh token: httpOnly (no script reads it), SameSite=Strict and scoped to
+    /// /api/auth. Using it also needs the X-Requested-With header, which a cross-site form cannot
+    /// send and a cross-origin script may only send to an allowed origin (CSRF).
+    static let refreshCookie = "bookline_refresh"
+    static let csrfHeader = HTTPField.Name("X-Requested-With")!
+
+    func refreshCookie(_ token: String?) -> String {
+        let secure = services.config.baseURL.hasPrefix("https://") ? "; Secure" : ""
+        guard let token else { return "\(Self.refreshCookie)=; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age=0\(secure)" }
+        return "\(Self.refreshCookie)=\(token); Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age=\(Int(RefreshTokenStore.lifetime))\(secure)"
+    }
+
+    /// The refresh token from the cookie, when the request carries it with the CSRF header.
+    func cookieToken(_ request: Request) throws -> String? {
+        guard let value = request.cookies[Self.refreshCookie]?.value, !value.isEmpty else { return nil }
+        guard request.headers[Self.csrfHeader]?.lowercased() == "bookline" else {
+            throw Problem.forbidden("Cookie sessions need the header X-Requested-With: bookline.")
+        }
+        return value
+    }
+
+    /// Moves the refresh token out of the body into the cookie.
+    func cookieResponse(_ tokens: TokenResponse, request: Request, context: AppRequestContext) throws -> Response {
+        let body = TokenResponse(accessToken: tokens.accessToken, expiresIn: tokens.expiresIn, refreshToken: nil,
+                                 refreshExpiresIn: tokens.refreshExpiresIn, scope: tokens.scope)
+        var response = try body.response(from: request, context: context)
+        response.headers[.setCookie] = refreshCookie(tokens.refreshToken)
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     struct RefreshRequest: Decodable {
@@ -30,10 +64,32 @@ struct AuthRoutes {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("api/auth/login") { request, context in
-            try await perIP(request, context) { try await login(request, context: context) }
+            try await services.rateLimiter.limited(bucket: "ip:login:\(context.remoteIP ?? "unknown")", policy: services.loginPolicy) {
+                let (tokens, cookie) = try await login(request, context: context)
+                return cookie ? try cookieResponse(tokens, request: request, context: context)
+                    : try tokens.response(from: request, context: context)
+            }
         }
-        router.post("api/auth/refresh", use: refresh)
-        router.post("api/auth/logout", use: logout)
+        router.post("api/auth/refresh") { request, context in
+            if let token = try cookieToken(request) {
+                do {
+                    return try cookieResponse(try await refresh(token, request: request, context: context), request: request, context: context)
+                } catch let problem as Problem where problem.status == .unauthorized {
+                    // A spent or revoked cookie is cleared, so the page shows its sign-in form.
+                    var response = problem.response(requestId: context.requestId)
+                    response.headers[.setCookie] = refreshCookie(nil)
+                    return response
+                }
+            }
+            return try await refresh(request, context: context).response(from: request, context: context)
+        }
+        router.post("api/auth/logout") { request, context in
+            if let token = try cookieToken(request) {
+                try await services.refreshTokens.revokeFamily(of: token, now: services.now())
+                return Response(status: .noContent, headers: [.setCookie: refreshCookie(nil)])
+            }
+            return Response(status: try await logout(request, context: context))
+        }
         router.post("api/auth/token") { request, context in
             // No credential at all is a plain 401: it costs nothing, so it is not counted.
             guard try Authenticator.credential(in: request) != nil else {
@@ -54,9 +110,12 @@ struct AuthRoutes {
         }
     }
 
-    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
+    func login(_ request: Request, context: AppRequestContext) async throws -> (TokenResponse, cookie: Bool) {
         let now = services.now()
         let input = try await request.decodeJSON(as: LoginRequest.self, context: context)
+        if let session = input.session, session != "cookie", session != "body" {
+            throw Problem.validation(field: "session", "must be cookie or body")
+        }
         guard let rawEmail = input.email, !rawEmail.isEmpty, let password = input.password, !password.isEmpty else {
             throw Problem.validation(
                 [("email", input.email), ("password", input.password)]
@@ -97,14 +156,18 @@ struct AuthRoutes {
             ), on: db, now: now)
             return try await services.refreshTokens.issue(userId: user.id, tenantId: user.tenantId, now: now, on: db)
         }
-        return try await tokens(for: user, refreshToken: refresh)
+        return (try await tokens(for: user, refreshToken: refresh), input.session == "cookie")
     }
 
-    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
+    func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
         let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
         guard let presented = input.refreshToken, !presented.isEmpty else {
             throw Problem.validation(field: "refreshToken", "is required")
         }
+        return try await refresh(presented, request: request, context: context)
+    }
+
+    func refresh(_ presented: String, request: Request, context: AppRequestContext) async throws -> TokenResponse {
         guard presented.utf8.count <= 256 else { throw Problem.validation(field: "refreshToken", "is too long") }
         let now = services.now()
         switch try await services.refreshTokens.rotate(presented, now: now) {
@@ -128,7 +191,7 @@ struct AuthRoutes {
         }
     }
 
-    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+    func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
         guard let presented = input.refreshToken, !presented.isEmpty else {
             throw Problem.validation(field: "refreshToken", "is required")
