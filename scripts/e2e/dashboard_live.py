@@ -1,0 +1,109 @@
+"""Signs in to the dashboard in headless Chromium, checks the figures and charts, then sees a
+lead and a call created through the API appear in the live feed without a reload; a reload keeps
+the session (httpOnly refresh cookie) and nothing secret sits in localStorage. Screenshots go to
+$E2E_ARTIFACTS (default /tmp/bookline-e2e-artifacts)."""
+import json
+import os
+import sys
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = os.environ["BOOKLINE_URL"]
+ARTIFACTS = os.environ.get("E2E_ARTIFACTS", "/tmp/bookline-e2e-artifacts")
+PASSWORD = "dashboard-password-42"
+
+
+def call(method, path, body=None, key=None):
+    request = urllib.request.Request(BASE + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", "Bearer " + key)
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def driver(width):
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if width < 500:  # desktop Chrome will not make a window that narrow: emulate a phone
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": 800, "pixelRatio": 2}})
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    signup = call("POST", "/api/clients/onboard", {"businessName": "Live Feed Dental", "email": "live@example.com",
+                                                   "phone": "07400 100777", "industry": "dental", "password": PASSWORD})
+    key = signup["apiKey"]
+    call("POST", "/api/calls", {"phone": "07400 100701", "startedAt": "2026-11-20T10:00:00Z", "outcome": "booked",
+                                "durationSeconds": 120}, key)
+    browser = driver(1200)
+    wait = WebDriverWait(browser, 15)
+    try:
+        browser.get(BASE + "/dashboard")
+        wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
+        browser.find_element(By.ID, "email").send_keys("live@example.com")
+        browser.find_element(By.ID, "password").send_keys("wrong-password-123")
+        browser.find_element(By.ID, "login-button").click()
+        wait.until(lambda b: "incorrect" in b.find_element(By.ID, "notice").text)
+        browser.find_element(By.ID, "password").clear()
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.ID, "login-button").click()
+        wait.until(lambda b: b.find_element(By.ID, "overview").is_displayed())
+        assert browser.find_element(By.ID, "business-name").text == "Live Feed Dental"
+        wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#week .figure")) >= 9)
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#today .figure")) == 4
+        assert browser.find_elements(By.CSS_SELECTOR, "#trend-chart svg rect.bar")
+        assert "booked" in browser.find_element(By.CSS_SELECTOR, "#outcome-chart svg").get_attribute("aria-label")
+        wait.until(lambda b: b.find_element(By.ID, "live-status").text == "Live")
+
+        # Events from the API appear without a reload.
+        lead = call("POST", "/api/leads", {"phone": "07400 100702", "name": "Feed Test"}, key)
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#feed li[data-type='lead_created']"))
+        call("POST", "/api/leads/%s/status" % lead["id"], {"status": "contacted"}, key)
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#feed li[data-type='lead_status_changed']"))
+        browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-desktop.png"))
+
+        # Nothing secret in storage; a reload signs back in through the httpOnly cookie.
+        stored = browser.execute_script("return JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
+        assert key not in stored and "eyJ" not in stored, stored
+        assert "bookline_refresh" not in browser.execute_script("return document.cookie")
+        browser.refresh()
+        wait.until(lambda b: b.find_element(By.ID, "overview").is_displayed())
+        # Failed requests (the wrong password, the refresh probe) are logged as network entries;
+        # a script error or a CSP violation is not.
+        severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE" and entry.get("source") != "network"]
+        assert not severe, severe  # CSP violations and script errors show up here
+
+        browser.find_element(By.ID, "logout").click()
+        wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
+        browser.refresh()
+        wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
+    finally:
+        browser.quit()
+
+    phone = driver(375)
+    try:
+        phone.get(BASE + "/dashboard")
+        WebDriverWait(phone, 15).until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
+        width, viewport = phone.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert viewport == 375 and width <= 375, f"page is {width}px wide in a {viewport}px viewport"
+        phone.save_screenshot(os.path.join(ARTIFACTS, "dashboard-sign-in-375.png"))
+    finally:
+        phone.quit()
+    print("dashboard: 1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # one clear line for CI
+        print(f"dashboard: FAILED: {error!r}")
+        sys.exit(1)
