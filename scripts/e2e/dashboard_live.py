@@ -5,6 +5,7 @@ $E2E_ARTIFACTS (default /tmp/bookline-e2e-artifacts)."""
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -70,6 +71,48 @@ def main():
         call("POST", "/api/leads/%s/status" % lead["id"], {"status": "contacted"}, key)
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#feed li[data-type='lead_status_changed']"))
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-desktop.png"))
+
+        # Leads: search, and a CSV import checked (dry run) before it is committed.
+        browser.find_element(By.CSS_SELECTOR, "a[data-tab='leads-panel']").click()
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#leads-table tbody tr[data-id]"))
+        browser.find_element(By.ID, "lead-q").send_keys("feed")
+        browser.find_element(By.CSS_SELECTOR, "#lead-search button").click()
+        rows = lambda b, table: b.execute_script(
+            f"return [...document.querySelectorAll('#{table} tbody tr')].map(r => r.innerText)")
+        wait.until(lambda b: rows(b, "leads-table") and all("Feed Test" in r for r in rows(b, "leads-table")))
+        csv_path = os.path.join(ARTIFACTS, "leads.csv")
+        with open(csv_path, "w") as handle:
+            handle.write("name,phone\nAlice Import,07400 100801\nBob Import,07400 100802\nBad,0740\n")
+        browser.find_element(By.ID, "import-file").send_keys(csv_path)
+        browser.find_element(By.ID, "import-check").click()
+        wait.until(lambda b: "would give 2 imported, 1 invalid" in b.find_element(By.ID, "import-summary").text)
+        assert not any("Alice" in r for r in rows(browser, "leads-table"))
+        browser.find_element(By.ID, "import-commit").click()
+        wait.until(lambda b: b.find_element(By.ID, "import-summary").text.startswith("Imported: 2 imported"))
+        browser.find_element(By.ID, "lead-q").clear()
+        browser.find_element(By.CSS_SELECTOR, "#lead-search button").click()
+        wait.until(lambda b: any("Alice Import" in r for r in rows(b, "leads-table")))
+        browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-leads.png"))
+
+        # API keys: create one (shown once, it works), then revoke it (it stops working).
+        browser.find_element(By.CSS_SELECTOR, "a[data-tab='keys-panel']").click()
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#keys-table tbody tr[data-id]"))
+        browser.find_element(By.ID, "key-name").send_keys("Selenium key")
+        browser.find_element(By.CSS_SELECTOR, "#key-create button").click()
+        wait.until(lambda b: b.find_element(By.ID, "new-key-value").text.startswith("bk_live_"))
+        new_key = browser.find_element(By.ID, "new-key-value").text
+        assert call("GET", "/api/leads?limit=1", key=new_key)["items"]
+        browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-keys.png"))
+        row = [r for r in browser.find_elements(By.CSS_SELECTOR, "#keys-table tbody tr") if "Selenium key" in r.text][0]
+        row.find_element(By.CSS_SELECTOR, "button.danger").click()
+        browser.switch_to.alert.accept()
+        wait.until(lambda b: any("Selenium key" in r and "revoked" in r for r in rows(b, "keys-table")))
+        try:
+            call("GET", "/api/leads?limit=1", key=new_key)
+            raise AssertionError("a revoked key still works")
+        except urllib.error.HTTPError as error:
+            assert error.code == 401, error.code
+        browser.find_element(By.CSS_SELECTOR, "a[data-tab='overview-panel']").click()
 
         # Nothing secret in storage; a reload signs back in through the httpOnly cookie.
         stored = browser.execute_script("return JSON.stringify(Object.assign({}, localStorage, sessionStorage))")

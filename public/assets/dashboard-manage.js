@@ -1,0 +1,164 @@
+// Dashboard sections beyond the overview: leads (search, pages, CSV import with a dry run shown
+// before committing) and API keys (create with scopes, shown once; revoke). Uses `api`, `handle`
+// and `$` from dashboard.js.
+"use strict";
+
+const SCOPES = ["leads:read", "leads:write", "messages:send", "calls:read", "calls:write", "appointments:read",
+  "appointments:write", "analytics:read", "settings:write", "keys:manage"];
+const leadsState = { cursor: null };
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text == null || text === "" ? "–" : text;
+  row.append(td);
+  return td;
+}
+
+function showTab(id) {
+  for (const link of document.querySelectorAll(".tabs a")) {
+    if (link.dataset.tab === id) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+  }
+  for (const panel of document.querySelectorAll(".panel")) panel.hidden = panel.id !== id;
+  if (id === "leads-panel") loadLeads(true).catch(handle);
+  if (id === "keys-panel") loadKeys().catch(handle);
+}
+
+// --- Leads ----------------------------------------------------------------------------------
+
+async function loadLeads(reset) {
+  if (reset) leadsState.cursor = null;
+  const query = new URLSearchParams({ limit: "25" });
+  const q = $("lead-q").value.trim();
+  if (q) query.set("q", q);
+  if ($("lead-status").value) query.set("status", $("lead-status").value);
+  if (leadsState.cursor) query.set("cursor", leadsState.cursor);
+  const page = await api("/api/leads?" + query);
+  const body = $("leads-table").tBodies[0];
+  if (reset) body.replaceChildren();
+  for (const lead of page.items) {
+    const row = document.createElement("tr");
+    row.dataset.id = lead.id;
+    cell(row, lead.name); cell(row, lead.phone); cell(row, lead.email); cell(row, lead.status);
+    cell(row, new Date(lead.createdAt).toLocaleDateString());
+    body.append(row);
+  }
+  if (reset && !page.items.length) {
+    const row = document.createElement("tr");
+    cell(row, "No leads match.").colSpan = 5;
+    body.append(row);
+  }
+  leadsState.cursor = page.nextCursor || null;
+  $("leads-more").hidden = !leadsState.cursor;
+}
+
+async function sendImport(dryRun) {
+  const file = $("import-file").files[0];
+  if (!file) { $("import-summary").textContent = "Choose a CSV file first."; return null; }
+  return api("/api/leads/import" + (dryRun ? "?dry_run=true" : ""), {
+    method: "POST", headers: { "Content-Type": "text/csv" }, body: await file.text(),
+  });
+}
+
+function summarise(report, dryRun) {
+  const counts = report.counts || {};
+  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([name, n]) => `${n} ${name.replace(/_/g, " ")}`);
+  const verb = dryRun ? "This file would give" : report.status === "running" ? "Importing in the background:" : "Imported:";
+  return `${verb} ${parts.join(", ") || "nothing"}.`;
+}
+
+async function checkImport(event) {
+  event.preventDefault();
+  try {
+    const report = await sendImport(true);
+    if (!report) return;
+    $("import-summary").textContent = summarise(report, true) + " Nothing has been written yet.";
+    $("import-commit").hidden = false;
+  } catch (error) { handle(error); }
+}
+
+async function commitImport() {
+  $("import-commit").hidden = true;
+  try {
+    let report = await sendImport(false);
+    $("import-summary").textContent = summarise(report, false);
+    while (report && report.status === "running") {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      report = await api(`/api/leads/imports/${report.id}`);
+      $("import-summary").textContent = `${summarise(report, false)} (${report.processed} of ${report.total} rows)`;
+    }
+    await loadLeads(true);
+  } catch (error) { handle(error); }
+}
+
+// --- API keys -------------------------------------------------------------------------------
+
+async function loadKeys() {
+  const page = await api("/api/keys");
+  const body = $("keys-table").tBodies[0];
+  body.replaceChildren();
+  for (const key of page.items || page) {
+    const row = document.createElement("tr");
+    row.dataset.id = key.id;
+    cell(row, key.name);
+    cell(row, `${key.prefix}…${key.lastFour}`);
+    cell(row, key.scopes.join(" "));
+    cell(row, key.status);
+    const actions = cell(row, "");
+    actions.textContent = "";
+    if (key.status === "active") {
+      const revoke = document.createElement("button");
+      revoke.type = "button";
+      revoke.className = "danger";
+      revoke.textContent = "Revoke";
+      revoke.setAttribute("aria-label", `Revoke key ${key.name}`);
+      revoke.addEventListener("click", () => revokeKey(key));
+      actions.append(revoke);
+    }
+    body.append(row);
+  }
+}
+
+async function revokeKey(key) {
+  if (!window.confirm(`Revoke "${key.name}"? Anything using it stops working at once.`)) return;
+  try {
+    await api(`/api/keys/${key.id}`, { method: "DELETE" });
+    await loadKeys();
+  } catch (error) { handle(error); }
+}
+
+async function createKey(event) {
+  event.preventDefault();
+  const scopes = [...document.querySelectorAll("#key-scopes input:checked")].map((box) => box.value);
+  try {
+    const created = await api("/api/keys", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: $("key-name").value.trim(), scopes }),
+    });
+    $("new-key-value").textContent = created.key;
+    $("new-key").hidden = false;
+    $("key-name").value = "";
+    await loadKeys();
+  } catch (error) { handle(error); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const link of document.querySelectorAll(".tabs a")) {
+    link.addEventListener("click", (event) => { event.preventDefault(); showTab(link.dataset.tab); });
+  }
+  $("lead-search").addEventListener("submit", (event) => { event.preventDefault(); loadLeads(true).catch(handle); });
+  $("leads-more").addEventListener("click", () => loadLeads(false).catch(handle));
+  $("import-form").addEventListener("submit", checkImport);
+  $("import-commit").addEventListener("click", commitImport);
+  $("import-file").addEventListener("change", () => { $("import-commit").hidden = true; $("import-summary").textContent = ""; });
+  $("key-create").addEventListener("submit", createKey);
+  const scopes = $("key-scopes");
+  for (const scope of SCOPES) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = scope;
+    box.checked = scope.endsWith(":read");
+    label.append(box, scope);
+    scopes.append(label);
+  }
+});
