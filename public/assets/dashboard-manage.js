@@ -1,18 +1,11 @@
 // Dashboard sections beyond the overview: leads (search, pages, CSV import with a dry run shown
-// before committing) and API keys (create with scopes, shown once; revoke). Uses `api`, `handle`
-// and `$` from dashboard.js.
+// before committing) and API keys (create with scopes, shown once; revoke). Uses session.js and
+// `handle` from dashboard.js.
 "use strict";
 
 const SCOPES = ["leads:read", "leads:write", "messages:send", "calls:read", "calls:write", "appointments:read",
   "appointments:write", "analytics:read", "settings:write", "keys:manage"];
 const leadsState = { cursor: null };
-
-function cell(row, text) {
-  const td = document.createElement("td");
-  td.textContent = text == null || text === "" ? "–" : text;
-  row.append(td);
-  return td;
-}
 
 function showTab(id) {
   for (const link of document.querySelectorAll(".tabs a")) {
@@ -38,13 +31,13 @@ async function loadLeads(reset) {
   for (const lead of page.items) {
     const row = document.createElement("tr");
     row.dataset.id = lead.id;
-    cell(row, lead.name); cell(row, lead.phone); cell(row, lead.email); cell(row, lead.status);
-    cell(row, new Date(lead.createdAt).toLocaleDateString());
+    tableCell(row, lead.name); tableCell(row, lead.phone); tableCell(row, lead.email); tableCell(row, lead.status);
+    tableCell(row, new Date(lead.createdAt).toLocaleDateString());
     body.append(row);
   }
   if (reset && !page.items.length) {
     const row = document.createElement("tr");
-    cell(row, "No leads match.").colSpan = 5;
+    tableCell(row, "No leads match.").colSpan = 5;
     body.append(row);
   }
   leadsState.cursor = page.nextCursor || null;
@@ -99,11 +92,11 @@ async function loadKeys() {
   for (const key of page.items || page) {
     const row = document.createElement("tr");
     row.dataset.id = key.id;
-    cell(row, key.name);
-    cell(row, `${key.prefix}…${key.lastFour}`);
-    cell(row, key.scopes.join(" "));
-    cell(row, key.status);
-    const actions = cell(row, "");
+    tableCell(row, key.name);
+    tableCell(row, `${key.prefix}…${key.lastFour}`);
+    tableCell(row, key.scopes.join(" "));
+    tableCell(row, key.status);
+    const actions = tableCell(row, "");
     actions.textContent = "";
     if (key.status === "active") {
       const revoke = document.createElement("button");

@@ -4,65 +4,11 @@
 // documented API. Nothing secret is ever put in localStorage.
 "use strict";
 
-const state = { token: null, apiKey: null, stream: null, lastEventId: null, refreshTimer: null, retryTimer: null };
-const $ = (id) => document.getElementById(id);
+const state = { stream: null, lastEventId: null, retryTimer: null };
 const SVG = "http://www.w3.org/2000/svg";
 
 function show(section) {
   for (const id of ["sign-in", "overview"]) $(id).hidden = id !== section;
-}
-
-function notice(text) {
-  const box = $("notice");
-  box.textContent = text || "";
-  box.hidden = !text;
-}
-
-// --- API calls ------------------------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, detail, retryAfter) {
-    super(detail);
-    this.status = status;
-    this.retryAfter = retryAfter;
-  }
-}
-
-async function refreshSession() {
-  const response = await fetch("/api/auth/refresh", {
-    method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "bookline" },
-  });
-  if (!response.ok) return false;
-  const body = await response.json();
-  state.token = body.accessToken;
-  scheduleRefresh(body.expiresIn);
-  return true;
-}
-
-function scheduleRefresh(seconds) {
-  clearTimeout(state.refreshTimer);
-  state.refreshTimer = setTimeout(() => refreshSession().catch(() => {}), Math.max(30, seconds - 60) * 1000);
-}
-
-async function api(path, options = {}, retried = false) {
-  const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-  const credential = state.token || state.apiKey;
-  if (credential) headers.Authorization = "Bearer " + credential;
-  let response;
-  try {
-    response = await fetch(path, Object.assign({}, options, { headers, credentials: "same-origin" }));
-  } catch (error) {
-    throw new ApiError(0, "Network problem: check your connection. Retrying shortly.");
-  }
-  if (response.status === 401 && state.token && !retried && await refreshSession()) {
-    return api(path, options, true);
-  }
-  if (!response.ok) {
-    let detail = response.statusText;
-    try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
-    throw new ApiError(response.status, detail, Number(response.headers.get("Retry-After")) || null);
-  }
-  return response.status === 204 ? null : response.json();
 }
 
 function handle(error) {
@@ -93,22 +39,11 @@ async function login(event) {
   const button = $("login-button");
   button.disabled = true;
   try {
-    const response = await fetch("/api/auth/login", {
-      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email: $("email").value, password: $("password").value, session: "cookie" }),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const wait = response.headers.get("Retry-After");
-      notice(response.status === 429 ? `Too many attempts. Try again in ${wait || 60} seconds.` : (body.detail || "Sign-in failed."));
-      return;
-    }
-    state.token = body.accessToken;
+    await Session.login($("email").value, $("password").value);
     $("password").value = "";
-    scheduleRefresh(body.expiresIn);
     await start();
-  } catch (_) {
-    notice("Network problem: check your connection and try again.");
+  } catch (error) {
+    if (error instanceof ApiError) notice(error.message); else handle(error);
   } finally {
     button.disabled = false;
   }
@@ -116,25 +51,22 @@ async function login(event) {
 
 async function useKey(event) {
   event.preventDefault();
-  state.apiKey = $("api-key").value.trim();
+  Session.apiKey = $("api-key").value.trim();
   $("api-key").value = "";
-  try { await start(); } catch (error) { state.apiKey = null; handle(error); }
+  try { await start(); } catch (error) { Session.apiKey = null; handle(error); }
 }
 
 function signOutLocally(message) {
   if (state.stream) state.stream.close();
   state.stream = null;
-  state.token = null;
-  state.apiKey = null;
-  clearTimeout(state.refreshTimer);
+  Session.forget();
   show("sign-in");
   notice(message || "");
   $("email").focus();
 }
 
 async function logout() {
-  await fetch("/api/auth/logout", { method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "bookline" } })
-    .catch(() => {});
+  await Session.logout();
   signOutLocally("You are signed out.");
 }
 
@@ -343,10 +275,10 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("login-form").addEventListener("submit", login);
   $("key-form").addEventListener("submit", useKey);
   $("logout").addEventListener("click", logout);
-  window.addEventListener("online", () => { notice(""); if (state.token || state.apiKey) connectStream(); });
+  window.addEventListener("online", () => { notice(""); if (Session.token || Session.apiKey) connectStream(); });
   window.addEventListener("offline", () => setLive("Offline: waiting for the network…", false));
   try {
-    if (await refreshSession()) { await start(); return; }
+    if (await Session.refresh()) { await start(); return; }
   } catch (_) { /* not signed in */ }
   show("sign-in");
 });
