@@ -27,6 +27,12 @@ struct AuditTests {
             #expect(clean.broken == nil)
             #expect(clean.rows >= 4)
             #expect(try await reader.verify(tenantId: tenant.id).rows == 4)
+            let owner = try await login(client, email: tenant.ownerEmail, password: tenant.ownerPassword)
+            let fine = try await client.request(.get, "/api/audit/verify", key: owner).json()
+            #expect(fine["ok"] as? Bool == true && fine["rows"] as? Int == 5 && fine["chains"] as? Int == 1)  // + the sign-in
+            #expect(try await client.request(.get, "/api/audit/verify", key: tenant.key).status == .forbidden)
+            let other = try await services.makeTenant("Elsewhere")
+            #expect(try await client.request(.get, "/api/audit/verify?tenantId=\(other.id)", key: owner).status == .notFound)
 
             let victim = try #require(try await services.database.sql.raw(
                 "SELECT id FROM audit_log WHERE tenant_id = \(bind: tenant.id) AND seq = 2"
@@ -36,12 +42,23 @@ struct AuditTests {
                 await #expect(throws: (any Error).self) {
                     try await services.database.sql.raw("UPDATE audit_log SET action = 'x' WHERE id = \(bind: victim)").run()
                 }
+                // Only an erasure's clearing of the unhashed personal values gets through.
+                try await services.database.sql.raw("UPDATE audit_log SET personal = NULL WHERE id = \(bind: victim)").run()
+                await #expect(throws: (any Error).self) {
+                    try await services.database.sql.raw("DELETE FROM audit_log WHERE id = \(bind: victim)").run()
+                }
                 try await services.database.sql.raw("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only").run()
             }
             try await services.database.sql.raw("UPDATE audit_log SET details = '{}' WHERE id = \(bind: victim)").run()
             let broken = try await reader.verify(tenantId: tenant.id)
             #expect(broken.broken?.id == victim)
             #expect(broken.broken?.reason.contains("altered") == true)
+            let staff = try await services.makePlatformUser(role: .compliance)
+            let staffToken = try await login(client, email: staff.email, password: staff.password)
+            let report = try await client.request(.get, "/api/audit/verify?tenantId=\(tenant.id)", key: staffToken).json()
+            #expect(report["ok"] as? Bool == false)
+            #expect((report["broken"] as? [String: Any])?["id"] as? String == victim)
+            #expect(try await client.request(.get, "/api/audit/verify?tenantId=nope", key: staffToken).status == .unprocessableContent)
         }
     }
 
@@ -49,6 +66,9 @@ struct AuditTests {
         try await withApp { client, services in
             let tenant = try await seed(client, services)
             if services.database.engine == .postgres {
+                await #expect(throws: (any Error).self) {
+                    try await services.database.sql.raw("DELETE FROM audit_log WHERE tenant_id = \(bind: tenant.id) AND seq = 2").run()
+                }
                 try await services.database.sql.raw("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only").run()
             }
             try await services.database.sql.raw("DELETE FROM audit_log WHERE tenant_id = \(bind: tenant.id) AND seq = 2").run()

@@ -53,6 +53,45 @@ struct AuditRoutes {
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("audit", use: list)
+        group.get("audit/verify", use: verify)
+    }
+
+    struct VerifyView: ResponseEncodable {
+        struct Broken: Encodable {
+            let chain: String
+            let id: String
+            let seq: Int
+            let reason: String
+        }
+
+        let ok: Bool
+        let chains: Int
+        let rows: Int
+        let broken: Broken?
+    }
+
+    /// What `bookline audit verify` reports, for the consoles: staff check any chain (or all),
+    /// an owner their own tenant's.
+    @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> VerifyView {
+        guard let auth = context.auth else { throw Problem.missingCredential }
+        let requested = request.uri.queryParameters["tenantId"].map(String.init)
+        let chain: String?
+        switch auth.principal.role {
+        case .admin?, .compliance?:
+            if let requested, requested != "platform", !Identifier.isValid(requested) {
+                throw Problem.validation(field: "tenantId", "must be a tenant id or platform")
+            }
+            chain = requested
+        case .owner?:
+            guard let own = auth.tenantId else { throw Problem.forbidden("No tenant.") }
+            if let requested, requested != own { throw Problem.notFound("No such tenant.") }
+            chain = own
+        default:
+            throw Problem.forbidden("Only the account owner, admins and compliance staff can verify the audit log.")
+        }
+        let result = try await AuditReader(database: services.database).verify(tenantId: chain)
+        return VerifyView(ok: result.broken == nil, chains: result.chains, rows: result.rows,
+                          broken: result.broken.map { .init(chain: $0.chain, id: $0.id, seq: $0.seq, reason: $0.reason) })
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> AuditPage {
