@@ -26,6 +26,7 @@ struct Serve: AsyncParsableCommand {
                     Bookline \(BooklineVersion.current) is running at \(url)
                       onboarding: \(url)/onboard
                       dashboard:  \(url)/dashboard
+                      admin:      \(url)/admin (and /compliance; staff accounts from `bookline admin create`)
                       API docs:   \(url)/docs
                       health:     \(url)/health
                     Database: \(config.engineName)\(config.engineName == "sqlite" ? " (\(sqlitePath(config)))" : ""). Press Ctrl+C to stop.

@@ -95,13 +95,27 @@ struct HTTPBasicsTests {
             #expect(api.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
             #expect(api.headers[.contentSecurityPolicy] == nil)
 
-            for page in ["/", "/docs", "/onboard", "/dashboard"] {
+            for page in ["/", "/docs", "/onboard", "/dashboard", "/admin", "/compliance"] {
                 let response = try await client.request(.get, page)
                 #expect(response.status == .ok, "\(page)")
                 let csp = try #require(response.headers[.contentSecurityPolicy], "\(page)")
                 #expect(csp.contains("frame-ancestors 'none'"))
                 #expect(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"))
             }
+        }
+    }
+
+    /// The CSP allows no inline script or style, so the pages must not carry any.
+    @Test func pagesHaveNoInlineScriptsHandlersOrStyles() throws {
+        let folder = projectRoot.appendingPathComponent("public")
+        let pages = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".html") }
+        #expect(pages.count >= 5)
+        for page in pages {
+            let html = try String(contentsOf: folder.appendingPathComponent(page), encoding: .utf8)
+            let scripts = html.components(separatedBy: "<script").dropFirst()
+            #expect(scripts.allSatisfy { $0.prefix(while: { $0 != ">" }).contains("src=") }, "\(page) has an inline script")
+            #expect(html.range(of: #"\son[a-z]+\s*="#, options: .regularExpression) == nil, "\(page) has an inline event handler")
+            #expect(!html.contains(" style=") && !html.contains("<style"), "\(page) has inline styles")
         }
     }
 

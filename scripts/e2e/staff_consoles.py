@@ -1,0 +1,147 @@
+"""Admin and compliance consoles in headless Chromium: the admin suspends a tenant (whose owner
+is then refused at the dashboard) and reactivates it; compliance staff find a person, erase them
+with a typed confirmation and see the receipt, and verify the audit chain. Screenshots go to
+$E2E_ARTIFACTS (default /tmp/bookline-e2e-artifacts)."""
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = os.environ["BOOKLINE_URL"]
+ARTIFACTS = os.environ.get("E2E_ARTIFACTS", "/tmp/bookline-e2e-artifacts")
+BIN = os.environ.get("BOOKLINE_E2E_BIN", os.path.join(os.path.dirname(__file__), "../../.build/debug/bookline"))
+
+
+def call(method, path, body=None, key=None):
+    request = urllib.request.Request(BASE + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", "Bearer " + key)
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def status_of(method, path, key=None, body=None):
+    try:
+        call(method, path, body, key)
+        return 200
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def staff(role):
+    email, password = f"{role}-console@bookline.test", f"{role}-console-password-1"
+    # Run where the server runs, so the CLI finds the same database and development master key.
+    folder = os.path.dirname(os.environ["BOOKLINE_DB"]) if os.environ.get("BOOKLINE_DB") else None
+    subprocess.run([BIN, "admin", "create", "--email", email, "--role", role], input=password + "\n", text=True,
+                   check=True, capture_output=True, cwd=folder)
+    return email, password
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1000"):
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def sign_in(page, path, email, password):
+    wait = WebDriverWait(page, 15)
+    page.get(BASE + path)
+    wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
+    page.find_element(By.ID, "email").send_keys(email)
+    page.find_element(By.ID, "password").send_keys(password)
+    page.find_element(By.ID, "login-button").click()
+    wait.until(lambda b: b.find_element(By.ID, "console").is_displayed())
+    return wait
+
+
+def rows(page, table):
+    return page.execute_script(f"return [...document.querySelectorAll('#{table} tbody tr')].map(r => r.innerText)")
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    signup = call("POST", "/api/clients/onboard", {"businessName": "Console Salon", "email": "console-owner@example.com",
+                                                   "phone": "07400 100900", "industry": "beauty", "password": "console-password-42"})
+    key, tenant_id, slug = signup["apiKey"], signup["tenantId"], signup["slug"]
+    lead = call("POST", "/api/leads", {"phone": "07400 100901", "email": "erase.me@example.org", "name": "Erase Me"}, key)
+    admin_email, admin_password = staff("admin")
+    compliance_email, compliance_password = staff("compliance")
+
+    page = browser()
+    try:
+        # Admin: suspend the tenant; its key and its owner's sign-in are refused; reactivate.
+        wait = sign_in(page, "/admin", admin_email, admin_password)
+        wait.until(lambda b: any(slug in r for r in rows(b, "tenants-table")))
+        page.find_element(By.CSS_SELECTOR, f"#tenants-table tr[data-slug='{slug}'] button.danger").click()
+        page.switch_to.alert.accept()
+        wait.until(lambda b: any(slug in r and "suspended" in r for r in rows(b, "tenants-table")))
+        assert status_of("GET", "/api/leads", key) == 403
+        page.save_screenshot(os.path.join(ARTIFACTS, "admin-console.png"))
+
+        owner = browser()
+        try:
+            owner.get(BASE + "/dashboard")
+            owner_wait = WebDriverWait(owner, 15)
+            owner_wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
+            owner.find_element(By.ID, "email").send_keys("console-owner@example.com")
+            owner.find_element(By.ID, "password").send_keys("console-password-42")
+            owner.find_element(By.ID, "login-button").click()
+            owner_wait.until(lambda b: "suspended" in b.find_element(By.ID, "notice").text)
+            assert not owner.find_element(By.ID, "overview").is_displayed()
+            owner.save_screenshot(os.path.join(ARTIFACTS, "dashboard-suspended.png"))
+        finally:
+            owner.quit()
+
+        page.find_element(By.CSS_SELECTOR, f"#tenants-table tr[data-slug='{slug}'] button.secondary").click()
+        wait.until(lambda b: any(slug in r and "active" in r for r in rows(b, "tenants-table")))
+        assert status_of("GET", "/api/leads", key) == 200
+        page.find_element(By.ID, "logout").click()
+
+        # Compliance: find the person, erase them with a typed confirmation, verify the chain.
+        wait = sign_in(page, "/compliance", compliance_email, compliance_password)
+        page.find_element(By.ID, "subject-tenant").send_keys(tenant_id)
+        page.find_element(By.ID, "subject-phone").send_keys("07400 100901")
+        page.find_element(By.ID, "subject-export").click()
+        wait.until(lambda b: any(r.startswith("leads") for r in rows(b, "manifest-table")))
+        page.find_element(By.ID, "erasure-reason").send_keys("Art. 17 request from the console test")
+        page.find_element(By.ID, "erasure-confirm").send_keys("erase")
+        page.find_element(By.ID, "erase").click()
+        wait.until(lambda b: "Type ERASE" in b.find_element(By.ID, "notice").text)
+        assert status_of("GET", f"/api/leads/{lead['id']}", key) == 200, "nothing is erased without the typed confirmation"
+        page.find_element(By.ID, "erasure-confirm").clear()
+        page.find_element(By.ID, "erasure-confirm").send_keys("ERASE")
+        page.find_element(By.ID, "erase").click()
+        wait.until(lambda b: b.find_element(By.ID, "receipt").is_displayed())
+        receipt = page.find_element(By.ID, "receipt").text
+        assert "Erasure receipt" in receipt and "leads 1" in receipt, receipt
+        assert status_of("GET", f"/api/leads/{lead['id']}", key) == 404
+        page.find_element(By.ID, "audit-tenant").send_keys(tenant_id)
+        page.find_element(By.ID, "audit-action").send_keys("subject.erased")
+        page.find_element(By.CSS_SELECTOR, "#audit-form button[type='submit']").click()
+        wait.until(lambda b: any("subject.erased" in r for r in rows(b, "audit-table")))
+        page.find_element(By.ID, "audit-verify").click()
+        wait.until(lambda b: b.find_element(By.ID, "verify-result").text.startswith("Verified:"))
+        page.save_screenshot(os.path.join(ARTIFACTS, "compliance-console.png"))
+        assert "erase.me@example.org" not in json.dumps(call("GET", f"/api/audit?tenantId={tenant_id}&limit=100",
+                                                             key=call("POST", "/api/auth/login", {"email": compliance_email, "password": compliance_password})["accessToken"]))
+    finally:
+        page.quit()
+    print("consoles: 1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # one clear line for CI
+        print(f"consoles: FAILED: {error!r}")
+        sys.exit(1)
