@@ -14,6 +14,7 @@ function showTab(id) {
   for (const panel of document.querySelectorAll(".panel")) panel.hidden = panel.id !== id;
   if (id === "leads-panel") loadLeads(true).catch(handle);
   if (id === "keys-panel") loadKeys().catch(handle);
+  if (id === "appointments-panel") loadAppointments().catch(handle);
 }
 
 // --- Leads ----------------------------------------------------------------------------------

@@ -94,6 +94,22 @@ def main():
         wait.until(lambda b: any("Alice Import" in r for r in rows(b, "leads-table")))
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-leads.png"))
 
+        # Appointments: one booked through the API shows in the list and the week; cancel it here.
+        service = call("GET", "/api/services", key=key)["items"][0]["id"]
+        import datetime
+        today = datetime.date.today()
+        slots = call("GET", f"/api/availability?service={service}&from={today}&to={today + datetime.timedelta(days=13)}", key=key)["slots"]
+        booked = call("POST", "/api/appointments", {"leadId": lead["id"], "serviceId": service, "start": slots[0]["start"]}, key)
+        browser.find_element(By.CSS_SELECTOR, "a[data-tab='appointments-panel']").click()
+        wait.until(lambda b: any("Feed Test" in r and "booked" in r for r in rows(b, "appointments-table")))
+        row = browser.find_element(By.CSS_SELECTOR, f"#appointments-table tr[data-id='{booked['id']}']")
+        row.find_element(By.CSS_SELECTOR, "button.danger").click()
+        browser.switch_to.alert.send_keys("Client rang")
+        browser.switch_to.alert.accept()
+        wait.until(lambda b: any("cancelled" in r for r in rows(b, "appointments-table")))
+        assert call("GET", f"/api/appointments/{booked['id']}", key=key)["cancelReason"] == "Client rang"
+        browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-appointments.png"))
+
         # API keys: create one (shown once, it works), then revoke it (it stops working).
         browser.find_element(By.CSS_SELECTOR, "a[data-tab='keys-panel']").click()
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#keys-table tbody tr[data-id]"))
