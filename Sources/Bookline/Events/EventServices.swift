@@ -6,15 +6,23 @@ import ServiceLifecycle
 
 /// On PostgreSQL, every instance LISTENs on one channel; `EventLog` NOTIFYs it (at commit) with
 /// the tenant id, so a stream on any instance wakes for an event written on any other.
-struct PostgresEventListener: Service {
+struct PostgresEventListener: Service, CustomStringConvertible {
     static let channel = "bookline_events"
 
-    let url: String
+    /// The URL holds the password: it is never kept as text (service descriptions are logged).
+    let configuration: PostgresConnection.Configuration
     let bus: EventBus
     let logger: Logger
 
+    init(url: String, bus: EventBus, logger: Logger) throws {
+        configuration = try SQLPostgresConfiguration(url: url).coreConfiguration
+        self.bus = bus
+        self.logger = logger
+    }
+
+    var description: String { "PostgresEventListener(channel: \(Self.channel))" }
+
     func run() async throws {
-        let configuration = try SQLPostgresConfiguration(url: url).coreConfiguration
         var attempt = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {

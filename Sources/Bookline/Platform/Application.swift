@@ -46,8 +46,9 @@ func backgroundServices(_ services: AppServices) -> [any Service] {
     }
     list.append(ImportRunnerService(runner: services.importRunner))
     list.append(EventStreamShutdownService(bus: services.database.eventBus))
-    if case .postgres(let url) = services.config.storage {
-        list.append(PostgresEventListener(url: url, bus: services.database.eventBus, logger: services.logger))
+    if case .postgres(let url) = services.config.storage,
+       let listener = try? PostgresEventListener(url: url, bus: services.database.eventBus, logger: services.logger) {
+        list.append(listener)
     }
     if services.config.runsWorker { list.append(services.workerService()) }
     if services.config.runsSender {
