@@ -15,6 +15,8 @@ function showTab(id) {
   if (id === "leads-panel") loadLeads(true).catch(handle);
   if (id === "keys-panel") loadKeys().catch(handle);
   if (id === "appointments-panel") loadAppointments().catch(handle);
+  if (id === "messages-panel") loadMessages().catch(handle);
+  if (id === "settings-panel") loadSettings().catch(handle);
 }
 
 // --- Leads ----------------------------------------------------------------------------------
@@ -32,7 +34,16 @@ async function loadLeads(reset) {
   for (const lead of page.items) {
     const row = document.createElement("tr");
     row.dataset.id = lead.id;
-    tableCell(row, lead.name); tableCell(row, lead.phone); tableCell(row, lead.email); tableCell(row, lead.status);
+    const name = tableCell(row, "");
+    name.textContent = "";
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "link";
+    open.textContent = lead.name || "(no name)";
+    open.setAttribute("aria-label", `Open lead ${lead.name || lead.phone}`);
+    open.addEventListener("click", () => showLead(lead.id).catch(handle));
+    name.append(open);
+    tableCell(row, lead.phone); tableCell(row, lead.email); tableCell(row, lead.status);
     tableCell(row, new Date(lead.createdAt).toLocaleDateString());
     body.append(row);
   }

@@ -92,6 +92,13 @@ def main():
         browser.find_element(By.ID, "lead-q").clear()
         browser.find_element(By.CSS_SELECTOR, "#lead-search button").click()
         wait.until(lambda b: any("Alice Import" in r for r in rows(b, "leads-table")))
+        # Lead detail: its history, and a status change from the page.
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Open lead Feed Test']").click()
+        wait.until(lambda b: b.find_element(By.ID, "lead-detail").is_displayed() and "Calls" in b.find_element(By.ID, "lead-detail").text)
+        from selenium.webdriver.support.ui import Select
+        Select(browser.find_element(By.ID, "lead-new-status")).select_by_value("interested")
+        browser.find_element(By.CSS_SELECTOR, "#lead-detail button[type='submit']").click()
+        wait.until(lambda b: call("GET", f"/api/leads/{lead['id']}", key=key)["status"] == "interested")
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-leads.png"))
 
         # Appointments: one booked through the API shows in the list and the week; cancel it here.
@@ -128,6 +135,17 @@ def main():
             raise AssertionError("a revoked key still works")
         except urllib.error.HTTPError as error:
             assert error.code == 401, error.code
+        # Settings: the profile saves; a secret is write-only and shown as configured ••••last4.
+        browser.find_element(By.CSS_SELECTOR, "a[data-tab='settings-panel']").click()
+        wait.until(lambda b: b.find_element(By.ID, "profile-name").get_attribute("value") == "Live Feed Dental")
+        assert "tenant.created" in " ".join(rows(browser, "owner-audit-table")) or rows(browser, "owner-audit-table")
+        browser.find_element(By.ID, "twilio-token").send_keys("abcdef0123456789abcdef0123459876")
+        browser.find_element(By.CSS_SELECTOR, "#messaging-form button").click()
+        wait.until(lambda b: "••••9876" in b.find_element(By.ID, "twilio-token-state").text)
+        assert browser.find_element(By.ID, "twilio-token").get_attribute("value") == ""
+        assert "abcdef0123456789" not in browser.page_source
+        browser.find_element(By.CSS_SELECTOR, "a[data-tab='messages-panel']").click()
+        wait.until(lambda b: rows(b, "messages-table"))
         browser.find_element(By.CSS_SELECTOR, "a[data-tab='overview-panel']").click()
 
         # Nothing secret in storage; a reload signs back in through the httpOnly cookie.
