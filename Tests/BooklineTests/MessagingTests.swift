@@ -80,6 +80,27 @@ struct MessagingTests {
         }
     }
 
+    @Test func templatePreviewRendersUnsavedPartsWithTheSameChecks() async throws {
+        try await withApp { client, services in
+            let tenant = try await services.makeTenant()
+            let preview = try await client.request(.post, "/api/templates/booking_confirmation/preview", key: tenant.key, json: #"""
+                {"sms": "{{business}}: {{name}}, see you at {{time}}", "variables": {"name": "Ada", "time": "10:30", "unknown": "x"}}
+                """#).json()
+            #expect(preview["sms"] as? String == "[business]: Ada, see you at 10:30")
+            #expect(preview["smsSegments"] as? Int == 1)
+            #expect((preview["emailSubject"] as? String)?.contains("[service]") == true, "unsent parts preview the default")
+            // Nothing was saved.
+            #expect(try await client.request(.get, "/api/templates/booking_confirmation", key: tenant.key).json()["overridden"] as? Bool == false)
+            let bad = try await client.request(.post, "/api/templates/booking_confirmation/preview", key: tenant.key,
+                                               json: #"{"emailHtml": "<p>{{#name}}unclosed</p>", "sms": "{{price}}"}"#)
+            #expect(bad.status == .unprocessableContent)
+            let fields = (try bad.problem()["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String }
+            #expect(Set(fields ?? []) == ["sms", "emailHtml"])
+            #expect(try await client.request(.post, "/api/templates/nope/preview", key: tenant.key, json: "{}").status == .notFound)
+            #expect(try await client.request(.post, "/api/templates/booking_confirmation/preview", json: "{}").status == .unauthorized)
+        }
+    }
+
     @Test func templatedSMSIsQueuedRenderedAndSentBySimulation() async throws {
         let clock = TestClock(Self.londonNoon)
         try await withApp(now: clock.closure) { client, services in

@@ -15,7 +15,7 @@ function showTab(id) {
   if (id === "leads-panel") loadLeads(true).catch(handle);
   if (id === "keys-panel") loadKeys().catch(handle);
   if (id === "appointments-panel") loadAppointments().catch(handle);
-  if (id === "messages-panel") loadMessages().catch(handle);
+  if (id === "messages-panel") { loadMessages().catch(handle); loadTemplates().catch(handle); }
   if (id === "settings-panel") loadSettings().catch(handle);
 }
 

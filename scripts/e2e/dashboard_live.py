@@ -146,6 +146,23 @@ def main():
         assert "abcdef0123456789" not in browser.page_source
         browser.find_element(By.CSS_SELECTOR, "a[data-tab='messages-panel']").click()
         wait.until(lambda b: rows(b, "messages-table"))
+        # Template editor: a bad variable is named under its field; a good one previews and saves.
+        Select(browser.find_element(By.ID, "template-name")).select_by_value("booking_confirmation")
+        wait.until(lambda b: "{{name}}" in b.find_element(By.ID, "template-sms").get_attribute("value"))
+        sms = browser.find_element(By.ID, "template-sms")
+        sms.clear()
+        sms.send_keys("Hi {{name}}, that is {{price}}")
+        browser.find_element(By.ID, "template-preview").click()
+        wait.until(lambda b: "price" in b.find_element(By.ID, "template-sms-error").text)
+        assert sms.get_attribute("aria-invalid") == "true"
+        sms.clear()
+        sms.send_keys("Hi {{name}}, see you at {{time}}")
+        browser.find_element(By.ID, "template-preview").click()
+        wait.until(lambda b: "Hi [name], see you at [time]" in b.find_element(By.ID, "template-output").text)
+        browser.find_element(By.CSS_SELECTOR, "#template-form button[type='submit']").click()
+        wait.until(lambda b: "Template saved." in b.find_element(By.ID, "template-output").text)
+        assert call("GET", "/api/templates/booking_confirmation", key=key)["sms"] == "Hi {{name}}, see you at {{time}}"
+        browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-messages.png"))
         browser.find_element(By.CSS_SELECTOR, "a[data-tab='overview-panel']").click()
 
         # Nothing secret in storage; a reload signs back in through the httpOnly cookie.

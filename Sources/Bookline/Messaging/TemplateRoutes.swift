@@ -76,6 +76,51 @@ struct TemplateRoutes {
         group.get("templates/{name}", use: show)
         group.put("templates/{name}", use: update)
         group.delete("templates/{name}", use: reset)
+        group.post("templates/{name}/preview", use: preview)
+    }
+
+    struct PreviewBody: Decodable {
+        var sms: String?
+        var emailSubject: String?
+        var emailText: String?
+        var emailHtml: String?
+        var variables: [String: String]?
+    }
+
+    struct PreviewView: ResponseEncodable {
+        let sms: String?
+        let smsSegments: Int?
+        let emailSubject: String?
+        let emailText: String?
+        let emailHtml: String?
+    }
+
+    /// Renders the tenant's template (with any parts given, unsaved) for the editor: the same
+    /// checks as saving, then each part with the given variables, or `[name]` placeholders.
+    @Sendable func preview(_ request: Request, context: TenantRequestContext) async throws -> PreviewView {
+        try context.tenant.require(.messagesSend)
+        let definition = try definition(context)
+        let body = try await request.decodeJSON(as: PreviewBody.self, context: context)
+        let parts = TemplateParts(sms: body.sms, emailSubject: body.emailSubject, emailText: body.emailText, emailHtml: body.emailHtml)
+        var errors = TemplateRules.problems(in: parts, allowed: Set(definition.variables)).map { Problem.FieldError(field: $0.field, message: $0.message) }
+        if let variables = body.variables, variables.count > 50 || variables.values.contains(where: { $0.count > 1000 }) {
+            errors.append(.init(field: "variables", message: "at most 50 values of up to 1000 characters"))
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+        let saved = try await TemplateStore().find(tenantId: context.tenant.tenantId, name: definition.name, on: services.database.sql)
+        let effective = parts.over(saved?.over(definition.defaults) ?? definition.defaults)
+        var values = Dictionary(uniqueKeysWithValues: definition.variables.map { ($0, "[\($0)]") })
+        for (name, value) in body.variables ?? [:] where values[name] != nil { values[name] = value }
+        func render(_ source: String?, _ field: String) throws -> String? {
+            guard let source else { return nil }
+            do { return try TemplateRules.render(source, field: field, values: values) } catch {
+                throw Problem.validation(field: field, error.message)
+            }
+        }
+        let sms = try render(effective.sms, "sms")
+        return PreviewView(sms: sms, smsSegments: sms.map { SMSSegments.count($0).segments },
+                           emailSubject: try render(effective.emailSubject, "emailSubject"),
+                           emailText: try render(effective.emailText, "emailText"), emailHtml: try render(effective.emailHtml, "emailHtml"))
     }
 
     @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> TemplateList {
