@@ -1,4 +1,4 @@
-import Bookline
+@testable import Bookline
 import BooklineCore
 import Foundation
 import HTTPTypes
@@ -127,8 +127,15 @@ struct APIKeyAndAdminTests {
             #expect(try await client.request(.get, "/api/admin/tenants?limit=0", key: token).status == .unprocessableContent)
             #expect(try await client.request(.get, "/api/admin/tenants?status=gone", key: token).status == .unprocessableContent)
 
+            _ = try await client.createLead(#"{"phone": "07400100001"}"#, key: tenant.key)
             let detail = try await client.request(.get, "/api/admin/tenants/\(tenant.id)", key: token).json()
             #expect(detail["users"] as? Int == 1 && detail["activeApiKeys"] as? Int == 1)
+            #expect(detail["usage"] as? NSDictionary == ["leads": 1, "callsLast30Days": 0, "messagesLast30Days": 0, "appointmentsUpcoming": 0])
+            #expect((detail["lastActivityAt"] as? String).flatMap(ISOTime.parse) != nil)
+            let listed = try await client.request(.get, "/api/admin/tenants?limit=50", key: token).json()["items"] as? [[String: Any]] ?? []
+            let mine = try #require(listed.first { $0["id"] as? String == tenant.id })
+            #expect(mine["slug"] as? String == tenant.slug && mine["lastActivityAt"] is String)
+            #expect(listed.first { $0["id"] as? String != tenant.id }?["lastActivityAt"] is NSNull, "no events yet: null")
             #expect(try await client.request(.get, "/api/admin/tenants/01937f4e-0000-7000-8000-000000000000", key: token).status == .notFound)
 
             let suspend = try await client.request(.patch, "/api/admin/tenants/\(tenant.id)", key: token, json: #"{"status": "suspended", "tier": "pro"}"#)

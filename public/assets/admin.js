@@ -79,7 +79,10 @@ async function showDetail(tenant) {
     list.className = "review";
     for (const [label, value] of [["Id", detail.tenant.id], ["Status", detail.tenant.status], ["Tier", detail.tenant.tier],
       ["Time zone", detail.tenant.timezone], ["Users", detail.users], ["Active API keys", detail.activeApiKeys],
-      ["Rate limit override", detail.tenant.rateLimitPerMinute ?? "tier default"]]) {
+      ["Rate limit override", detail.tenant.rateLimitPerMinute ?? "tier default"], ["Leads", detail.usage.leads],
+      ["Calls (30 days)", detail.usage.callsLast30Days], ["Messages (30 days)", detail.usage.messagesLast30Days],
+      ["Upcoming appointments", detail.usage.appointmentsUpcoming],
+      ["Last activity", detail.lastActivityAt ? new Date(detail.lastActivityAt).toLocaleString() : "never"]]) {
       const dt = document.createElement("dt"); dt.textContent = label;
       const dd = document.createElement("dd"); dd.textContent = String(value);
       list.append(dt, dd);
@@ -115,7 +118,7 @@ async function loadTenants(reset) {
     tier.disabled = tenant.status === "deleted";
     tier.addEventListener("change", () => change(tenant, "PATCH", `/api/admin/tenants/${tenant.id}`, { tier: tier.value }));
     tierCell.append(tier);
-    tableCell(row, new Date(tenant.createdAt).toLocaleDateString());
+    tableCell(row, tenant.lastActivityAt ? new Date(tenant.lastActivityAt).toLocaleString() : "never");
     const actions = tableCell(row, "");
     actions.textContent = "";
     if (tenant.status === "active") {

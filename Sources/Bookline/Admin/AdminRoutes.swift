@@ -7,15 +7,38 @@ import SQLKit
 struct AdminRoutes {
     let services: AppServices
 
+    /// A tenant in the admin list, with when anything last happened in it (its newest event).
+    struct TenantItem: Encodable {
+        let tenant: TenantRoutes.ProfileResponse
+        let lastActivityAt: Date?
+
+        func encode(to encoder: any Encoder) throws {
+            try tenant.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(lastActivityAt, forKey: .lastActivityAt)
+        }
+
+        enum Key: String, CodingKey { case lastActivityAt }
+    }
+
     struct TenantPage: ResponseEncodable {
-        let items: [TenantRoutes.ProfileResponse]
+        let items: [TenantItem]
         let nextCursor: String?
+    }
+
+    struct Usage: Encodable {
+        let leads: Int
+        let callsLast30Days: Int
+        let messagesLast30Days: Int
+        let appointmentsUpcoming: Int
     }
 
     struct TenantDetail: ResponseEncodable {
         let tenant: TenantRoutes.ProfileResponse
         let users: Int
         let activeApiKeys: Int
+        let usage: Usage
+        let lastActivityAt: Date?
     }
 
     struct TenantPatch: Decodable {
@@ -88,15 +111,42 @@ struct AdminRoutes {
         let rows = try await services.tenants.list(status: status.flatMap(TenantStatus.init), tier: tier,
                                                    after: paging.cursor, limit: paging.limit + 1)
         let page = paging.page(rows, id: \.id)
-        return TenantPage(items: page.items.map(TenantRoutes.ProfileResponse.init), nextCursor: page.nextCursor)
+        let activity = try await lastActivity(page.items.map(\.id))
+        return TenantPage(items: page.items.map { TenantItem(tenant: .init($0), lastActivityAt: activity[$0.id]) }, nextCursor: page.nextCursor)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> TenantDetail {
         let tenant = try await find(context)
         let users = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM users WHERE tenant_id = \(bind: tenant.id)")
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let keys = try await services.apiKeys.count(tenantId: tenant.id, activeAt: services.now())
-        return TenantDetail(tenant: .init(tenant), users: users, activeApiKeys: keys)
+        let now = services.now()
+        let keys = try await services.apiKeys.count(tenantId: tenant.id, activeAt: now)
+        let since = now.addingTimeInterval(-30 * 86_400)
+        func count(_ sql: SQLQueryString) async throws -> Int {
+            try await services.database.sql.raw(sql).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+        let usage = Usage(
+            leads: try await count("SELECT COUNT(*) AS n FROM leads WHERE tenant_id = \(bind: tenant.id)"),
+            callsLast30Days: try await count("SELECT COUNT(*) AS n FROM calls WHERE tenant_id = \(bind: tenant.id) AND started_at >= \(bind: since)"),
+            messagesLast30Days: try await count("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = \(bind: tenant.id) AND created_at >= \(bind: since)"),
+            appointmentsUpcoming: try await count("""
+                SELECT COUNT(*) AS n FROM appointments WHERE tenant_id = \(bind: tenant.id) AND starts_at >= \(bind: now)
+                  AND status IN ('booked', 'confirmed')
+                """)
+        )
+        return TenantDetail(tenant: .init(tenant), users: users, activeApiKeys: keys, usage: usage,
+                            lastActivityAt: try await lastActivity([tenant.id])[tenant.id])
+    }
+
+    /// Each tenant's newest event time, in one query.
+    private func lastActivity(_ ids: [String]) async throws -> [String: Date] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await services.database.sql.raw("""
+            SELECT tenant_id, MAX(created_at) AS at FROM events WHERE tenant_id IN (\(binds: ids)) GROUP BY tenant_id
+            """).all()
+        return try Dictionary(uniqueKeysWithValues: rows.map {
+            (try $0.decode(column: "tenant_id", as: String.self), try $0.decode(column: "at", as: Date.self))
+        })
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> TenantRoutes.ProfileResponse {
