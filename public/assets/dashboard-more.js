@@ -114,12 +114,8 @@ function secretState(secret) {
   return secret && secret.configured ? `Configured ••••${secret.last4 || ""}. Leave empty to keep it.` : "Not set.";
 }
 
-async function loadSettings() {
-  const [tenant, messaging, audit] = await Promise.all([
-    api("/api/tenant"), api("/api/settings/messaging"), api("/api/audit?limit=50").catch(() => ({ items: [] })),
-  ]);
-  $("profile-name").value = tenant.businessName;
-  $("profile-timezone").value = tenant.timezone;
+async function loadMessaging() {
+  const messaging = await api("/api/settings/messaging");
   $("twilio-sid").value = messaging.twilioAccountSid || "";
   $("twilio-from").value = messaging.twilioFromNumber || "";
   $("email-from").value = messaging.emailFrom || "";
@@ -127,6 +123,14 @@ async function loadSettings() {
   $("smtp-url").value = "";
   $("twilio-token-state").textContent = secretState(messaging.twilioAuthToken);
   $("smtp-url-state").textContent = secretState(messaging.smtpUrl);
+}
+
+async function loadSettings() {
+  loadSchedule().catch(handle);
+  loadMessaging().catch(handle);
+  const [tenant, audit] = await Promise.all([api("/api/tenant"), api("/api/audit?limit=50").catch(() => ({ items: [] }))]);
+  $("profile-name").value = tenant.businessName;
+  $("profile-timezone").value = tenant.timezone;
   const body = $("owner-audit-table").tBodies[0];
   body.replaceChildren();
   for (const entry of audit.items) {
@@ -138,11 +142,13 @@ async function loadSettings() {
   }
 }
 
-async function save(path, method, body, message) {
+/// Saves one setting and reloads only its own section (`reload`), to keep well inside the
+/// tier's request budget.
+async function save(path, method, body, message, reload) {
   try {
     await api(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     $("settings-saved").textContent = message;
-    await loadSettings();
+    if (reload) await reload();
   } catch (error) { handle(error); }
 }
 
@@ -150,7 +156,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("message-filter").addEventListener("submit", (event) => { event.preventDefault(); loadMessages().catch(handle); });
   $("profile-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    save("/api/tenant", "PATCH", { businessName: $("profile-name").value.trim(), timezone: $("profile-timezone").value.trim() }, "Profile saved.");
+    save("/api/tenant", "PATCH", { businessName: $("profile-name").value.trim(), timezone: $("profile-timezone").value.trim() }, "Profile saved.",
+      async () => { $("business-name").textContent = $("profile-name").value.trim(); });
   });
   $("messaging-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -161,6 +168,6 @@ document.addEventListener("DOMContentLoaded", () => {
       // Write-only secrets: an empty box keeps the stored one.
       if (value || !["twilio-token", "smtp-url"].includes(id)) body[field] = value;
     }
-    save("/api/settings/messaging", "PUT", body, "Messaging settings saved.");
+    save("/api/settings/messaging", "PUT", body, "Messaging settings saved.", loadMessaging);
   });
 });

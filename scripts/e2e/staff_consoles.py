@@ -4,28 +4,18 @@ with a typed confirmation and see the receipt, and verify the audit chain. Scree
 $E2E_ARTIFACTS (default /tmp/bookline-e2e-artifacts)."""
 import json
 import os
-import subprocess
 import sys
 import urllib.error
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from client import call, chrome, staff_account
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE = os.environ["BOOKLINE_URL"]
 ARTIFACTS = os.environ.get("E2E_ARTIFACTS", "/tmp/bookline-e2e-artifacts")
-BIN = os.environ.get("BOOKLINE_E2E_BIN", os.path.join(os.path.dirname(__file__), "../../.build/debug/bookline"))
 
 
-def call(method, path, body=None, key=None):
-    request = urllib.request.Request(BASE + path, method=method, data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if key:
-        request.add_header("Authorization", "Bearer " + key)
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read() or b"{}")
 
 
 def status_of(method, path, key=None, body=None):
@@ -36,21 +26,8 @@ def status_of(method, path, key=None, body=None):
         return error.code
 
 
-def staff(role):
-    email, password = f"{role}-console@bookline.test", f"{role}-console-password-1"
-    # Run where the server runs, so the CLI finds the same database and development master key.
-    folder = os.path.dirname(os.environ["BOOKLINE_DB"]) if os.environ.get("BOOKLINE_DB") else None
-    subprocess.run([BIN, "admin", "create", "--email", email, "--role", role], input=password + "\n", text=True,
-                   check=True, capture_output=True, cwd=folder)
-    return email, password
 
 
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1000"):
-        options.add_argument(flag)
-    options.binary_location = "/usr/bin/chromium"
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
 def sign_in(page, path, email, password):
@@ -74,10 +51,10 @@ def main():
                                                    "phone": "07400 100900", "industry": "beauty", "password": "console-password-42"})
     key, tenant_id, slug = signup["apiKey"], signup["tenantId"], signup["slug"]
     lead = call("POST", "/api/leads", {"phone": "07400 100901", "email": "erase.me@example.org", "name": "Erase Me"}, key)
-    admin_email, admin_password = staff("admin")
-    compliance_email, compliance_password = staff("compliance")
+    admin_email, admin_password = staff_account("admin", "admin-console")
+    compliance_email, compliance_password = staff_account("compliance", "compliance-console")
 
-    page = browser()
+    page = chrome()
     try:
         # Admin: suspend the tenant; its key and its owner's sign-in are refused; reactivate.
         wait = sign_in(page, "/admin", admin_email, admin_password)
@@ -91,7 +68,7 @@ def main():
         assert status_of("GET", "/api/leads", key) == 403
         page.save_screenshot(os.path.join(ARTIFACTS, "admin-console.png"))
 
-        owner = browser()
+        owner = chrome()
         try:
             owner.get(BASE + "/dashboard")
             owner_wait = WebDriverWait(owner, 15)

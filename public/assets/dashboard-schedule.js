@@ -1,0 +1,93 @@
+// Settings for the schedule and the voice assistant: weekly opening hours (one box per day),
+// services (add; make bookable or not), and the voice webhook (secret write-only).
+"use strict";
+
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+let closedDates = [];
+
+async function loadSchedule() {
+  await Promise.all([loadHours(), loadServices(), loadVoice()]);
+}
+
+async function loadHours() {
+  const hours = await api("/api/settings/hours");
+  closedDates = hours.closed || [];
+  const days = $("hours-days");
+  days.replaceChildren();
+  for (const day of WEEKDAYS) {
+    const field = document.createElement("div");
+    field.className = "field";
+    const label = document.createElement("label");
+    label.htmlFor = `hours-${day}`;
+    label.textContent = day[0].toUpperCase() + day.slice(1);
+    const input = document.createElement("input");
+    input.id = `hours-${day}`;
+    input.setAttribute("aria-describedby", "hours-hint");
+    input.value = (hours.weekly[day] || []).map((i) => `${i.opens}-${i.closes}`).join(", ");
+    field.append(label, input);
+    days.append(field);
+  }
+  $("slot-step").value = hours.slotStepMinutes || 15;
+}
+
+async function loadServices() {
+  const services = await api("/api/services");
+  const body = $("services-table").tBodies[0];
+  body.replaceChildren();
+  for (const service of services.items) {
+    const row = body.insertRow();
+    tableCell(row, service.name);
+    tableCell(row, service.durationMinutes);
+    tableCell(row, (service.price / 100).toFixed(2));
+    const cell = tableCell(row, "");
+    cell.textContent = "";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = service.active;
+    box.setAttribute("aria-label", `${service.name} can be booked`);
+    box.addEventListener("change", () => save(`/api/services/${service.id}`, "PATCH", { active: box.checked },
+      `${service.name} is ${box.checked ? "bookable" : "no longer bookable"}.`, loadServices));
+    cell.append(box);
+  }
+}
+
+async function loadVoice() {
+  const voice = await api("/api/settings/calls").catch(() => null);
+  if (voice) {
+    $("voice-url").value = voice.webhookUrl;
+    $("voice-secret").value = "";
+    $("voice-secret-state").textContent = secretState(voice.webhookSecret);
+    $("deal-value").value = voice.averageDealValue;
+  }
+}
+
+function parseHours() {
+  const weekly = {};
+  for (const day of WEEKDAYS) {
+    const text = $(`hours-${day}`).value.trim();
+    weekly[day] = text ? text.split(",").map((part) => {
+      const [opens, closes] = part.split("-").map((t) => t.trim());
+      return { opens, closes };
+    }) : [];
+  }
+  return weekly;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("hours-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    save("/api/settings/hours", "PUT", { weekly: parseHours(), closed: closedDates, slotStepMinutes: Number($("slot-step").value) },
+      "Opening hours saved.", loadHours);
+  });
+  $("service-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    save("/api/services", "POST", { name: $("service-name").value.trim(), durationMinutes: Number($("service-minutes").value),
+      price: Number($("service-price").value) }, "Service added.", loadServices).then(() => { $("service-name").value = ""; });
+  });
+  $("voice-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = { averageDealValue: Number($("deal-value").value) };
+    if ($("voice-secret").value.trim()) body.webhookSecret = $("voice-secret").value.trim();
+    save("/api/settings/calls", "PUT", body, "Voice settings saved.", loadVoice);
+  });
+});
