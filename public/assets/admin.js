@@ -5,16 +5,7 @@
 const admin = { cursor: null };
 
 function systemFigure(label, value) {
-  const card = document.createElement("div");
-  card.className = "figure card";
-  const name = document.createElement("p");
-  name.className = "figure-label";
-  name.textContent = label;
-  const number = document.createElement("p");
-  number.className = "figure-value";
-  number.textContent = value;
-  card.append(name, number);
-  $("system").append(card);
+  $("system").append(figureCard(label, value));
 }
 
 async function loadSystem() {

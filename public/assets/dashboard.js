@@ -82,15 +82,7 @@ function money(value) {
 }
 
 function figure(container, label, value, change) {
-  const card = document.createElement("div");
-  card.className = "figure card";
-  const name = document.createElement("p");
-  name.className = "figure-label";
-  name.textContent = label;
-  const number = document.createElement("p");
-  number.className = "figure-value";
-  number.textContent = value;
-  card.append(name, number);
+  const card = figureCard(label, value);
   if (change != null) {
     const delta = document.createElement("p");
     delta.className = "figure-change " + (change > 0 ? "up" : change < 0 ? "down" : "");

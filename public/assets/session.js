@@ -118,3 +118,17 @@ function tableCell(row, text) {
   row.append(td);
   return td;
 }
+
+/// A labelled figure (the dashboard's and the admin console's cards).
+function figureCard(label, value) {
+  const card = document.createElement("div");
+  card.className = "figure card";
+  const name = document.createElement("p");
+  name.className = "figure-label";
+  name.textContent = label;
+  const number = document.createElement("p");
+  number.className = "figure-value";
+  number.textContent = value;
+  card.append(name, number);
+  return card;
+}

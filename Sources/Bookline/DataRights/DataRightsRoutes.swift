@@ -133,8 +133,8 @@ struct DataRightsRoutes {
             ), on: db, now: now)
         }
         if let id {
-            let status = StatusView(id: id, tenantId: tenantId, status: "pending", createdAt: now, finishedAt: nil,
-                                    expiresAt: now.addingTimeInterval(SubjectExport.lifetime), document: nil)
+            let status = SubjectExport.Status(id: id, tenantId: tenantId, status: "pending", createdAt: now, finishedAt: nil,
+                                              expiresAt: now.addingTimeInterval(SubjectExport.lifetime), document: nil)
             var response = try status.response(from: request, context: context)
             response.status = .accepted
             response.headers[.location] = "/api/compliance/subject-exports/\(id)"
@@ -144,17 +144,7 @@ struct DataRightsRoutes {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(data: document.jsonLine)))
     }
 
-    struct StatusView: ResponseEncodable {
-        let id: String
-        let tenantId: String
-        let status: String
-        let createdAt: Date
-        let finishedAt: Date?
-        let expiresAt: Date
-        let document: JSONValue?
-    }
-
-    @Sendable func subjectExportStatus(_ request: Request, context: AppRequestContext) async throws -> StatusView {
+    @Sendable func subjectExportStatus(_ request: Request, context: AppRequestContext) async throws -> SubjectExport.Status {
         guard context.auth?.principal.role == .compliance else {
             throw Problem.forbidden("Only compliance staff can read data-subject exports.")
         }
@@ -162,8 +152,7 @@ struct DataRightsRoutes {
         guard Identifier.isValid(id), let status = try await SubjectExport(services: services).status(id: id) else {
             throw Problem.notFound("No subject export with this id (they expire after 7 days).")
         }
-        return StatusView(id: status.id, tenantId: status.tenantId, status: status.status, createdAt: status.createdAt,
-                          finishedAt: status.finishedAt, expiresAt: status.expiresAt, document: status.document)
+        return status
     }
 
     struct ReceiptView: ResponseEncodable {

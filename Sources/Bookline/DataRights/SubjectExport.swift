@@ -1,5 +1,6 @@
 import BooklineCore
 import Foundation
+import Hummingbird
 import SQLKit
 
 /// GDPR Art. 15/20: every row about one person in one tenant, as one machine-readable document
@@ -96,7 +97,7 @@ struct SubjectExport: Sendable {
             """).run()
     }
 
-    struct Status: Sendable {
+    struct Status: Sendable, ResponseEncodable {
         let id: String
         let tenantId: String
         let status: String
