@@ -12,7 +12,7 @@ function showTab(id) {
     if (link.dataset.tab === id) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
   for (const panel of document.querySelectorAll(".panel")) panel.hidden = panel.id !== id;
-  if (id === "leads-panel") loadLeads(true).catch(handle);
+  if (id === "leads-panel") { loadLeads(true).catch(handle); loadOptOuts().catch(handle); }
   if (id === "keys-panel") loadKeys().catch(handle);
   if (id === "appointments-panel") loadAppointments().catch(handle);
   if (id === "messages-panel") { loadMessages().catch(handle); loadTemplates().catch(handle); }
@@ -93,6 +93,37 @@ async function commitImport() {
     }
     await loadLeads(true);
   } catch (error) { handle(error); }
+}
+
+async function loadOptOuts() {
+  const page = await api("/api/opt-outs?active=true&limit=50");
+  const body = $("optouts-table").tBodies[0];
+  body.replaceChildren();
+  for (const optOut of page.items) {
+    const row = body.insertRow();
+    tableCell(row, optOut.phone || "(erased: kept as a hash only)");
+    tableCell(row, optOut.reason);
+    tableCell(row, new Date(optOut.createdAt).toLocaleDateString());
+    const actions = tableCell(row, "");
+    actions.textContent = "";
+    if (optOut.phone) {
+      const withdraw = document.createElement("button");
+      withdraw.type = "button";
+      withdraw.className = "secondary";
+      withdraw.textContent = "Withdraw";
+      withdraw.setAttribute("aria-label", `Withdraw the opt-out of ${optOut.phone}`);
+      withdraw.addEventListener("click", async () => {
+        const reason = window.prompt(`Why may ${optOut.phone} be contacted again? (kept in the audit log)`);
+        if (!reason || !reason.trim()) return;
+        try {
+          await api(`/api/opt-outs/${encodeURIComponent(optOut.phone)}?reason=${encodeURIComponent(reason.trim())}`, { method: "DELETE" });
+          await Promise.all([loadOptOuts(), loadLeads(true)]);
+        } catch (error) { handle(error); }
+      });
+      actions.append(withdraw);
+    }
+  }
+  if (!page.items.length) tableCell(body.insertRow(), "No opt-outs.").colSpan = 4;
 }
 
 // --- API keys -------------------------------------------------------------------------------

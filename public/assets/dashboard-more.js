@@ -80,7 +80,7 @@ async function showLead(id) {
     if (!window.confirm(`Opt ${lead.phone} out? No more messages will be sent to this number.`)) return;
     try {
       await api("/api/opt-outs", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ phone: lead.phone, reason: "requested", source: "dashboard" }) });
+        body: JSON.stringify({ phone: lead.phone, reason: "request", source: "dashboard" }) });
       await Promise.all([showLead(id), loadLeads(true)]);
     } catch (error) { handle(error); }
   });

@@ -6,7 +6,16 @@ const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 let closedDates = [];
 
 async function loadSchedule() {
-  await Promise.all([loadHours(), loadServices(), loadVoice()]);
+  await Promise.all([loadHours(), loadServices(), loadVoice(), loadCalendar()]);
+}
+
+async function loadCalendar() {
+  const calendar = await api("/api/settings/calendar").catch(() => null);
+  if (!calendar) return;
+  $("calendar-id").value = calendar.calendarId || "";
+  $("calendar-key").value = "";
+  $("calendar-state").textContent = calendar.configured
+    ? `Connected to ${calendar.calendarId} as ${calendar.clientEmail}.` : "Not connected: bookings are only recorded here.";
 }
 
 async function loadHours() {
@@ -83,6 +92,14 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     save("/api/services", "POST", { name: $("service-name").value.trim(), durationMinutes: Number($("service-minutes").value),
       price: Number($("service-price").value) }, "Service added.", loadServices).then(() => { $("service-name").value = ""; });
+  });
+  $("calendar-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    let serviceAccount;
+    try { serviceAccount = JSON.parse($("calendar-key").value); } catch (_) {
+      notice("The service account key must be the JSON file Google gave you."); return;
+    }
+    save("/api/settings/calendar", "PUT", { calendarId: $("calendar-id").value.trim(), serviceAccount }, "Calendar connected.", loadCalendar);
   });
   $("voice-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -76,6 +76,15 @@ def main():
         browser.find_element(By.ID, "lead-q").clear()
         browser.find_element(By.CSS_SELECTOR, "#lead-search button").click()
         wait.until(lambda b: any("Alice Import" in r for r in rows(b, "leads-table")))
+        # Opt-outs: one made through the API is listed and withdrawn from the page (with a reason).
+        call("POST", "/api/opt-outs", {"phone": "07400 100802", "reason": "complaint"}, key)
+        browser.find_element(By.CSS_SELECTOR, "a[data-tab='leads-panel']").click()
+        wait.until(lambda b: any("+447400100802" in r for r in rows(b, "optouts-table")))
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Withdraw the opt-out of +447400100802']").click()
+        browser.switch_to.alert.send_keys("Called us back to ask for offers")
+        browser.switch_to.alert.accept()
+        wait.until(lambda b: not any("+447400100802" in r for r in rows(b, "optouts-table")))
+
         # Lead detail: its history, and a status change from the page.
         browser.find_element(By.CSS_SELECTOR, "button[aria-label='Open lead Feed Test']").click()
         wait.until(lambda b: b.find_element(By.ID, "lead-detail").is_displayed() and "Calls" in b.find_element(By.ID, "lead-detail").text)
@@ -83,6 +92,12 @@ def main():
         Select(browser.find_element(By.ID, "lead-new-status")).select_by_value("interested")
         browser.find_element(By.CSS_SELECTOR, "#lead-detail button[type='submit']").click()
         wait.until(lambda b: call("GET", f"/api/leads/{lead['id']}", key=key)["status"] == "interested")
+        wait.until(lambda b: "Status\ninterested" in b.execute_script("return document.getElementById('lead-detail').innerText"))
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Open lead Alice Import']").click()
+        wait.until(lambda b: "Alice Import" in b.execute_script("return document.getElementById('lead-detail').innerText"))
+        browser.find_element(By.CSS_SELECTOR, "#lead-detail button.danger").click()
+        browser.switch_to.alert.accept()
+        wait.until(lambda b: any("Alice Import" in r and "opted_out" in r for r in rows(b, "leads-table")))
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-leads.png"))
 
         # Appointments: one booked through the API shows in the list and the week; cancel it here.
