@@ -128,6 +128,7 @@ async function loadMessaging() {
 async function loadSettings() {
   loadSchedule().catch(handle);
   loadMessaging().catch(handle);
+  loadUsers().catch(() => { $("users-table").closest(".table-wrap").hidden = true; $("user-form").hidden = true; });
   const [tenant, audit] = await Promise.all([api("/api/tenant"), api("/api/audit?limit=50").catch(() => ({ items: [] }))]);
   $("profile-name").value = tenant.businessName;
   $("profile-timezone").value = tenant.timezone;

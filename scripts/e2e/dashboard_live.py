@@ -167,6 +167,15 @@ def main():
         browser.find_element(By.ID, "voice-secret").send_keys("a-long-voice-secret-5678")
         browser.find_element(By.CSS_SELECTOR, "#voice-form button").click()
         wait.until(lambda b: "••••5678" in b.find_element(By.ID, "voice-secret-state").text)
+        browser.find_element(By.ID, "user-email").send_keys("frontdesk@example.com")
+        browser.find_element(By.CSS_SELECTOR, "#user-form button").click()
+        wait.until(lambda b: len(b.find_element(By.ID, "new-user-password").text) == 20)
+        temporary = browser.find_element(By.ID, "new-user-password").text
+        assert call("POST", "/api/auth/login", {"email": "frontdesk@example.com", "password": temporary})["accessToken"]
+        wait.until(lambda b: any("frontdesk@example.com" in r for r in rows(b, "users-table")))
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Remove frontdesk@example.com']").click()
+        browser.switch_to.alert.accept()
+        wait.until(lambda b: not any("frontdesk@example.com" in r for r in rows(b, "users-table")))
         browser.save_screenshot(os.path.join(ARTIFACTS, "dashboard-settings.png"))
         browser.find_element(By.CSS_SELECTOR, "a[data-tab='messages-panel']").click()
         wait.until(lambda b: rows(b, "messages-table"))

@@ -13,6 +13,7 @@ public struct Authenticator: Sendable {
 
     let apiKeys: APIKeyStore
     let tokens: TokenService
+    let users: UserStore
     let now: @Sendable () -> Date
 
     public func authenticate(_ request: Request) async throws -> Authentication? {
@@ -80,7 +81,9 @@ public struct Authenticator: Sendable {
             return Authentication(principal: Principal(kind: .apiKey, id: record.id), tenantId: tid,
                                   scopes: scopes.intersection(record.scopes), method: "jwt")
         case Principal.Kind.user.rawValue:
-            guard let role = claims.role.flatMap(Role.init(rawValue:)), role.isPlatform == (claims.tid == nil) else {
+            guard let role = claims.role.flatMap(Role.init(rawValue:)), role.isPlatform == (claims.tid == nil),
+                  try await users.isCurrent(id: claims.sub, tenantId: claims.tid, role: role, now: now())
+            else {
                 throw Problem.unauthorized("The access token is not valid or has expired.")
             }
             return Authentication(principal: Principal(kind: .user, id: claims.sub, role: role), tenantId: claims.tid,

@@ -16,9 +16,30 @@ public struct User: Sendable, Equatable {
 /// SQL for `users`: tenant owners and members, and platform staff (no tenant).
 public struct UserStore: Sendable {
     let database: Database
+    /// Whether a signed-in user still exists with the role their token claims, for 2 seconds:
+    /// a removed user's access token stops working (on another instance within 2 s).
+    private let standing = TTLCache<String, String>(ttl: 2)
 
     public init(database: Database) {
         self.database = database
+    }
+
+    /// True when the user exists in `tenantId` (nil for staff) with `role`.
+    func isCurrent(id: String, tenantId: String?, role: Role, now: Date) async throws -> Bool {
+        let expected = "\(tenantId ?? "-"):\(role.rawValue)"
+        if let cached = standing.value(for: id, now: now) { return cached == expected }
+        guard let user = try await find(id: id) else {
+            standing.insert("gone", for: id, now: now)
+            return false
+        }
+        let actual = "\(user.tenantId ?? "-"):\(user.role.rawValue)"
+        standing.insert(actual, for: id, now: now)
+        return actual == expected
+    }
+
+    /// Forgets a user's cached standing; removing a user calls it.
+    func invalidate(_ id: String) {
+        standing.remove(id)
     }
 
     public func create(tenantId: String?, email: EmailAddress, passwordHash: String, role: Role, now: Date,

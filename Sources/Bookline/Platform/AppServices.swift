@@ -90,7 +90,7 @@ public struct AppServices: Sendable {
     }
 
     public var authenticator: Authenticator {
-        Authenticator(apiKeys: apiKeys, tokens: tokens, now: now)
+        Authenticator(apiKeys: apiKeys, tokens: tokens, users: users, now: now)
     }
 
     /// Opens the database and, unless disabled, applies pending migrations.

@@ -141,6 +141,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     FollowUpSettingsRoutes(services: services).addRoutes(to: tenantAPI)
     RetentionRoutes(services: services).addRoutes(to: tenantAPI)
     EventRoutes(services: services).addRoutes(to: tenantAPI)
+    UserRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }
