@@ -94,12 +94,7 @@ struct DataRightsRoutes {
                                                : "Only compliance staff can export a data subject's records.")
         }
         var subject = DataSubject()
-        if let raw = body.phone {
-            switch PhoneNumber.parse(raw) {
-            case .success(let number): subject.phone = number.e164
-            case .failure(let problem): errors.append(.init(field: "phone", message: LeadRules.phoneMessage(problem)))
-            }
-        }
+        if let raw = body.phone { subject.phone = OptOutRoutes.phone(raw, errors: &errors)?.e164 }
         if let raw = body.email {
             switch EmailAddress.parse(raw) {
             case .success(let email): subject.email = email.normalized
