@@ -42,8 +42,8 @@ struct Erasure: Sendable {
                 let count = try await erase(table, scope: scope, on: db, now: now)
                 if count > 0 { counts[table.name] = count }
             }
-            counts["subject_exports"] = try await eraseSubjectExports(scope, on: db)
-            if counts["subject_exports"] == 0 { counts["subject_exports"] = nil }
+            let exports = try await eraseSubjectExports(scope, on: db)
+            if exports > 0 { counts["subject_exports"] = exports }
 
             if let existing = try await findReceipt(tenantId: tenantId, hash: hash, on: db) {
                 var repeated = existing
@@ -77,7 +77,7 @@ struct Erasure: Sendable {
 
     /// Applies one table's rule; returns the rows it touched.
     private func erase(_ table: DataRegistry.Table, scope: SubjectScope, on db: any SQLDatabase, now: Date) async throws -> Int {
-        guard table.name != "subject_exports" else { return 0 }
+        // subject_exports has no filter (its subject is sealed): eraseSubjectExports handles it.
         switch table.erasure {
         case .none:
             return 0
