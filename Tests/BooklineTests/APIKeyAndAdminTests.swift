@@ -135,7 +135,10 @@ struct APIKeyAndAdminTests {
             let listed = try await client.request(.get, "/api/admin/tenants?limit=50", key: token).json()["items"] as? [[String: Any]] ?? []
             let mine = try #require(listed.first { $0["id"] as? String == tenant.id })
             #expect(mine["slug"] as? String == tenant.slug && mine["lastActivityAt"] is String)
-            #expect(listed.first { $0["id"] as? String != tenant.id }?["lastActivityAt"] is NSNull, "no events yet: null")
+            #expect(mine["usage"] as? NSDictionary == ["leads": 1, "callsLast30Days": 0, "messagesLast30Days": 0, "appointmentsUpcoming": 0])
+            let other = try #require(listed.first { $0["id"] as? String != tenant.id })
+            #expect(other["lastActivityAt"] is NSNull, "no events yet: null")
+            #expect((other["usage"] as? [String: Int])?["leads"] == 0, "a tenant with no rows counts zero, not missing")
             #expect(try await client.request(.get, "/api/admin/tenants/01937f4e-0000-7000-8000-000000000000", key: token).status == .notFound)
 
             let suspend = try await client.request(.patch, "/api/admin/tenants/\(tenant.id)", key: token, json: #"{"status": "suspended", "tier": "pro"}"#)

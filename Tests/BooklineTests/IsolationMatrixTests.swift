@@ -105,7 +105,8 @@ struct IsolationMatrixTests {
             let narrowA = try await client.request(.post, "/api/keys", key: a.key, json: #"{"name": "narrow", "scopes": ["analytics:read"]}"#)
                 .json()["key"] as! String
             let revoked = try await client.request(.post, "/api/keys", key: a.key, json: #"{"name": "gone"}"#).json()
-            _ = try await client.request(.delete, "/api/keys/\(revoked["id"] as! String)", key: a.key)
+            let revokedKey = try #require(revoked["key"] as? String)
+            _ = try await client.request(.delete, "/api/keys/\(try #require(revoked["id"] as? String))", key: a.key)
             let secrets = ["Alice Private", "+447400100555", "Private note"] + fixture.ids.values.filter { $0 != fixture.ids["phone"] }
 
             let operations = try Self.operations()
@@ -127,7 +128,7 @@ struct IsolationMatrixTests {
                     }
                 }
                 for (name, credential, expected) in [("A's narrow key", narrowA, HTTPResponse.Status.forbidden),
-                                                     ("a revoked key", revoked["key"] as! String, .unauthorized),
+                                                     ("a revoked key", revokedKey, .unauthorized),
                                                      ("no credential", nil, .unauthorized)] as [(String, String?, HTTPResponse.Status)] {
                     let response = try await client.request(method, target.path, key: credential, json: target.body)
                     cells += 1

@@ -33,6 +33,10 @@ async function loadSystem() {
   }
 }
 
+function counted(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function actionButton(label, className, onClick, name) {
   const button = document.createElement("button");
   button.type = "button";
@@ -109,6 +113,9 @@ async function loadTenants(reset) {
     tier.disabled = tenant.status === "deleted";
     tier.addEventListener("change", () => change(tenant, "PATCH", `/api/admin/tenants/${tenant.id}`, { tier: tier.value }));
     tierCell.append(tier);
+    const usage = tenant.usage;
+    tableCell(row, [counted(usage.leads, "lead"), counted(usage.callsLast30Days, "call"),
+      counted(usage.messagesLast30Days, "message")].join(", "));
     tableCell(row, tenant.lastActivityAt ? new Date(tenant.lastActivityAt).toLocaleString() : "never");
     const actions = tableCell(row, "");
     actions.textContent = "";

@@ -144,12 +144,13 @@ async function loadSettings() {
 }
 
 /// Saves one setting and reloads only its own section (`reload`), to keep well inside the
-/// tier's request budget.
+/// tier's request budget. Returns the saved resource, or nothing when saving failed.
 async function save(path, method, body, message, reload) {
   try {
-    await api(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const saved = await api(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     $("settings-saved").textContent = message;
     if (reload) await reload();
+    return saved;
   } catch (error) { handle(error); }
 }
 

@@ -3,7 +3,7 @@
 "use strict";
 
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-let closedDates = [];
+let savedHours = null;
 
 async function loadSchedule() {
   await Promise.all([loadHours(), loadServices(), loadVoice(), loadCalendar()]);
@@ -20,7 +20,8 @@ async function loadCalendar() {
 
 async function loadHours() {
   const hours = await api("/api/settings/hours");
-  closedDates = hours.closed || [];
+  savedHours = hours;
+  renderClosed(hours.closed || []);
   const days = $("hours-days");
   days.replaceChildren();
   for (const day of WEEKDAYS) {
@@ -37,6 +38,36 @@ async function loadHours() {
     days.append(field);
   }
   $("slot-step").value = hours.slotStepMinutes || 15;
+}
+
+function renderClosed(closed) {
+  const body = $("closed-table").tBodies[0];
+  body.replaceChildren();
+  if (closed.length === 0) {
+    tableCell(body.insertRow(), "No closed dates.").colSpan = 3;
+    return;
+  }
+  for (const day of [...closed].sort((a, b) => a.date.localeCompare(b.date))) {
+    const row = body.insertRow();
+    tableCell(row, day.date);
+    tableCell(row, day.reason || "");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = "Remove";
+    button.setAttribute("aria-label", `Remove closed date ${day.date}`);
+    button.addEventListener("click", () => saveClosed(closed.filter((other) => other.date !== day.date),
+      `${day.date} is open again.`));
+    tableCell(row, "").replaceChildren(button);
+  }
+}
+
+// Closed dates save at once, with the weekly hours as last saved (not half-edited boxes).
+async function saveClosed(closed, message) {
+  const body = { weekly: savedHours.weekly, closed, slotStepMinutes: savedHours.slotStepMinutes };
+  const saved = await save("/api/settings/hours", "PUT", body, message);
+  if (saved) { savedHours = saved; renderClosed(saved.closed || []); }
+  return saved;
 }
 
 async function loadServices() {
@@ -85,8 +116,18 @@ function parseHours() {
 document.addEventListener("DOMContentLoaded", () => {
   $("hours-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    save("/api/settings/hours", "PUT", { weekly: parseHours(), closed: closedDates, slotStepMinutes: Number($("slot-step").value) },
+    save("/api/settings/hours", "PUT", { weekly: parseHours(), closed: savedHours.closed || [], slotStepMinutes: Number($("slot-step").value) },
       "Opening hours saved.", loadHours);
+  });
+  $("closed-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const date = $("closed-date").value;
+    const reason = $("closed-reason").value.trim();
+    const closed = (savedHours.closed || []).filter((day) => day.date !== date);
+    closed.push(reason ? { date, reason } : { date });
+    saveClosed(closed, `Closed on ${date}.`).then((saved) => {
+      if (saved) { $("closed-date").value = ""; $("closed-reason").value = ""; }
+    });
   });
   $("service-form").addEventListener("submit", (event) => {
     event.preventDefault();

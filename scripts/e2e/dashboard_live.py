@@ -161,6 +161,17 @@ def main():
         browser.find_element(By.CSS_SELECTOR, "#hours-form button").click()
         wait.until(lambda b: "Opening hours saved." in b.find_element(By.ID, "settings-saved").text)
         assert call("GET", "/api/settings/hours", key=key)["weekly"]["monday"] == [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:30"}]
+        # Closed dates: added and removed in the page, each saved at once with the saved hours.
+        browser.execute_script("document.getElementById('closed-date').value = '2026-12-25'")
+        browser.find_element(By.ID, "closed-reason").send_keys("Christmas")
+        browser.find_element(By.CSS_SELECTOR, "#closed-form button").click()
+        wait.until(lambda b: any("2026-12-25" in r and "Christmas" in r for r in rows(b, "closed-table")))
+        hours = call("GET", "/api/settings/hours", key=key)
+        assert hours["closed"] == [{"date": "2026-12-25", "reason": "Christmas"}], hours["closed"]
+        assert hours["weekly"]["monday"] == [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:30"}]
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Remove closed date 2026-12-25']").click()
+        wait.until(lambda b: "No closed dates." in " ".join(rows(b, "closed-table")))
+        assert call("GET", "/api/settings/hours", key=key)["closed"] == []
         browser.find_element(By.ID, "service-name").send_keys("Whitening")
         browser.find_element(By.CSS_SELECTOR, "#service-form button").click()
         wait.until(lambda b: any("Whitening" in r for r in rows(b, "services-table")))

@@ -59,6 +59,7 @@ def main():
         # Admin: suspend the tenant; its key and its owner's sign-in are refused; reactivate.
         wait = sign_in(page, "/admin", admin_email, admin_password)
         wait.until(lambda b: any(slug in r for r in rows(b, "tenants-table")))
+        assert any(slug in r and "1 lead, 0 calls, 0 messages" in r for r in rows(page, "tenants-table")), rows(page, "tenants-table")
         page.find_element(By.CSS_SELECTOR, "button[aria-label='Details of Console Salon']").click()
         wait.until(lambda b: "Leads" in b.find_element(By.ID, "tenant-detail").text)
         assert "Leads\n1" in page.find_element(By.ID, "tenant-detail").text, page.find_element(By.ID, "tenant-detail").text

@@ -7,18 +7,21 @@ import SQLKit
 struct AdminRoutes {
     let services: AppServices
 
-    /// A tenant in the admin list, with when anything last happened in it (its newest event).
+    /// A tenant in the admin list, with its usage and when anything last happened in it (its
+    /// newest event).
     struct TenantItem: Encodable {
         let tenant: TenantRoutes.ProfileResponse
+        let usage: TenantUsage
         let lastActivityAt: Date?
 
         func encode(to encoder: any Encoder) throws {
             try tenant.encode(to: encoder)
             var container = encoder.container(keyedBy: Key.self)
+            try container.encode(usage, forKey: .usage)
             try container.encode(lastActivityAt, forKey: .lastActivityAt)
         }
 
-        enum Key: String, CodingKey { case lastActivityAt }
+        enum Key: String, CodingKey { case usage, lastActivityAt }
     }
 
     struct TenantPage: ResponseEncodable {
@@ -26,18 +29,11 @@ struct AdminRoutes {
         let nextCursor: String?
     }
 
-    struct Usage: Encodable {
-        let leads: Int
-        let callsLast30Days: Int
-        let messagesLast30Days: Int
-        let appointmentsUpcoming: Int
-    }
-
     struct TenantDetail: ResponseEncodable {
         let tenant: TenantRoutes.ProfileResponse
         let users: Int
         let activeApiKeys: Int
-        let usage: Usage
+        let usage: TenantUsage
         let lastActivityAt: Date?
     }
 
@@ -111,8 +107,12 @@ struct AdminRoutes {
         let rows = try await services.tenants.list(status: status.flatMap(TenantStatus.init), tier: tier,
                                                    after: paging.cursor, limit: paging.limit + 1)
         let page = paging.page(rows, id: \.id)
-        let activity = try await lastActivity(page.items.map(\.id))
-        return TenantPage(items: page.items.map { TenantItem(tenant: .init($0), lastActivityAt: activity[$0.id]) }, nextCursor: page.nextCursor)
+        let ids = page.items.map(\.id)
+        let activity = try await lastActivity(ids)
+        let usage = try await TenantUsage.counts(for: ids, database: services.database, now: services.now())
+        return TenantPage(items: page.items.map {
+            TenantItem(tenant: .init($0), usage: usage[$0.id] ?? TenantUsage(), lastActivityAt: activity[$0.id])
+        }, nextCursor: page.nextCursor)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> TenantDetail {
@@ -121,19 +121,7 @@ struct AdminRoutes {
             .first()?.decode(column: "n", as: Int.self) ?? 0
         let now = services.now()
         let keys = try await services.apiKeys.count(tenantId: tenant.id, activeAt: now)
-        let since = now.addingTimeInterval(-30 * 86_400)
-        func count(_ sql: SQLQueryString) async throws -> Int {
-            try await services.database.sql.raw(sql).first()?.decode(column: "n", as: Int.self) ?? 0
-        }
-        let usage = Usage(
-            leads: try await count("SELECT COUNT(*) AS n FROM leads WHERE tenant_id = \(bind: tenant.id)"),
-            callsLast30Days: try await count("SELECT COUNT(*) AS n FROM calls WHERE tenant_id = \(bind: tenant.id) AND started_at >= \(bind: since)"),
-            messagesLast30Days: try await count("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = \(bind: tenant.id) AND created_at >= \(bind: since)"),
-            appointmentsUpcoming: try await count("""
-                SELECT COUNT(*) AS n FROM appointments WHERE tenant_id = \(bind: tenant.id) AND starts_at >= \(bind: now)
-                  AND status IN ('booked', 'confirmed')
-                """)
-        )
+        let usage = try await TenantUsage.counts(for: [tenant.id], database: services.database, now: now)[tenant.id] ?? TenantUsage()
         return TenantDetail(tenant: .init(tenant), users: users, activeApiKeys: keys, usage: usage,
                             lastActivityAt: try await lastActivity([tenant.id])[tenant.id])
     }
