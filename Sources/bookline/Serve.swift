@@ -3,6 +3,7 @@ import Bookline
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,9 +20,9 @@ struct Serve: AsyncParsableCommand {
         if let port, !(0...65535).contains(port) { Startup.fail("--port must be from 0 to 65535") }
         let config = try Startup.config(host: host, port: port)
         let logger = Logger(label: "bookline")
-        let app: any ApplicationProtocol
+        let group: ServiceGroup
         do {
-            app = try await buildApplication(config: config, logger: logger) { url in
+            group = try await buildServingGroup(config: config, logger: logger) { url in
                 let banner = """
                     Bookline \(BooklineVersion.current) is running at \(url)
                       onboarding: \(url)/onboard
@@ -38,7 +39,7 @@ struct Serve: AsyncParsableCommand {
             Startup.fail(Startup.describe(error))
         }
         do {
-            try await app.runService()
+            try await group.run()
         } catch {
             Startup.fail(Startup.describe(error))
         }

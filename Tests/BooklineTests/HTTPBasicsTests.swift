@@ -1,3 +1,4 @@
+@preconcurrency import AsyncKit
 @testable import Bookline
 import Foundation
 import HTTPTypes
@@ -164,6 +165,32 @@ struct HTTPBasicsTests {
             #expect(!response.text.contains("SELECT"))
             #expect(!response.text.contains("Foo.swift"))
         }
+    }
+
+    @Test func anUnreachableDatabaseIsAFast503WithRetryAfter() async throws {
+        let router = Router(context: AppRequestContext.self)
+        router.addMiddleware {
+            RequestIdMiddleware()
+            ProblemMiddleware(logger: quietLogger)
+        }
+        router.get("down") { _, _ -> String in throw ConnectionPoolTimeoutError.connectionRequestTimeout }
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.request(.get, "/down")
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] == "5")
+            let problem = try response.problem()
+            #expect(problem["type"] as? String == "urn:bookline:problem:unavailable")
+            #expect(problem["detail"] as? String == "The database is unavailable; try again shortly.")
+        }
+    }
+
+    @Test func cacheInvalidationsTravelAsPayloadsWithoutPersonalData() {
+        let targets: [CacheInvalidation] = [.apiKey(id: "k1"), .tenant(id: "t1"), .user(id: "u1"),
+                                            .optOut(scope: "global", phoneHash: "abc:def")]
+        for target in targets { #expect(CacheInvalidation(payload: target.payload) == target) }
+        #expect(CacheInvalidation(payload: "optout:t1") == nil)
+        #expect(CacheInvalidation(payload: "session:x") == nil)
+        #expect(!CacheInvalidation.optOut(scope: "t1", phoneHash: "h").payload.contains("+44"))
     }
 
     @Test func metricsAreExportedInPrometheusFormat() async throws {

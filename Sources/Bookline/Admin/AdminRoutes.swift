@@ -156,7 +156,6 @@ struct AdminRoutes {
 
         let now = services.now()
         let actor = context.auditActor(request, principal: context.auth?.principal)
-        defer { services.tenants.invalidate(tenant.id) }
         let updated = try await services.database.transaction { db in
             var details: [String: String] = [:]
             if let tier = patch.tier, tier != tenant.tier {
@@ -184,6 +183,7 @@ struct AdminRoutes {
             return try await db.raw("SELECT \(unsafeRaw: TenantStore.columns) FROM tenants WHERE id = \(bind: tenant.id)")
                 .first().map(TenantStore.decode)
         }
+        await services.tenants.invalidate(tenant.id)
         guard let updated else { throw Problem.notFound("No tenant with this id.") }
         return .init(updated)
     }

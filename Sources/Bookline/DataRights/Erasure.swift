@@ -62,7 +62,7 @@ struct Erasure: Sendable {
             try await audit(receipt, newCounts: counts, actor: actor, on: db, now: now)
             return (receipt, scope.phones)
         }
-        for phone in phones { services.optOuts.invalidate(scope: tenantId, phone: phone) }
+        for phone in phones { await services.optOuts.invalidate(scope: tenantId, phone: phone) }
         return receipt
     }
 

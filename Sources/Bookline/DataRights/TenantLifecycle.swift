@@ -12,8 +12,7 @@ struct TenantLifecycle: Sendable {
 
     func delete(tenantId: String, reason: String?, actor: AuditActor) async throws -> Tenant {
         let now = services.now()
-        defer { services.tenants.invalidate(tenantId) }
-        return try await services.database.transaction { db in
+        let result = try await services.database.transaction { db in
             guard let tenant = try await Self.find(tenantId, on: db) else { throw Failure.notFound }
             guard tenant.status != .deleted else { throw Failure.alreadyDeleted }
             try await db.raw("""
@@ -31,13 +30,14 @@ struct TenantLifecycle: Sendable {
             guard let deleted = try await Self.find(tenantId, on: db) else { throw Failure.notFound }
             return deleted
         }
+        await services.tenants.invalidate(tenantId)
+        return result
     }
 
     /// Undoes a deletion within the grace period; the tenant comes back active.
     func restore(tenantId: String, actor: AuditActor) async throws -> Tenant {
         let now = services.now()
-        defer { services.tenants.invalidate(tenantId) }
-        return try await services.database.transaction { db in
+        let result = try await services.database.transaction { db in
             guard let tenant = try await Self.find(tenantId, on: db) else { throw Failure.notFound }
             guard tenant.status == .deleted else { throw Failure.notDeleted }
             let deletedAt = try await db.raw("SELECT deleted_at FROM tenants WHERE id = \(bind: tenantId)").first()?
@@ -52,6 +52,8 @@ struct TenantLifecycle: Sendable {
             guard let restored = try await Self.find(tenantId, on: db) else { throw Failure.notFound }
             return restored
         }
+        await services.tenants.invalidate(tenantId)
+        return result
     }
 
     func purgeDate(deletedAt: Date) -> Date {
@@ -80,8 +82,7 @@ struct TenantLifecycle: Sendable {
     func purge(tenantId: String, actor: AuditActor) async throws -> [String: Int] {
         let now = services.now()
         let engine = services.database.engine
-        defer { services.tenants.invalidate(tenantId) }
-        return try await services.database.transaction { db in
+        let result = try await services.database.transaction { db in
             guard let tenant = try await Self.find(tenantId, on: db) else { throw Failure.notFound }
             guard tenant.status == .deleted else { throw Failure.notDeleted }
             if engine == .postgres {
@@ -102,6 +103,8 @@ struct TenantLifecycle: Sendable {
             ), on: db, now: now)
             return counts
         }
+        await services.tenants.invalidate(tenantId)
+        return result
     }
 
     static func find(_ id: String, on db: any SQLDatabase) async throws -> Tenant? {

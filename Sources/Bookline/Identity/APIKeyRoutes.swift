@@ -122,7 +122,6 @@ struct APIKeyRoutes {
             throw Problem.notFound("No active API key with this id.")
         }
         let key = APIKeyFormat.generate(APIKeyFormat.Environment(rawValue: old.environment) ?? .live)
-        defer { services.apiKeys.invalidate(id: old.id) }
         let record = try await services.database.transaction { db in
             let record = try await services.apiKeys.create(
                 tenantId: context.tenant.tenantId, name: old.name, key: key, scopes: old.scopes, expiresAt: old.expiresAt,
@@ -136,6 +135,7 @@ struct APIKeyRoutes {
             ), on: db, now: now)
             return record
         }
+        await services.apiKeys.invalidate(id: old.id)
         return EditedResponse(status: .created, response: KeyView(record, now: now, key: key.key))
     }
 
@@ -145,7 +145,6 @@ struct APIKeyRoutes {
         let now = services.now()
         guard let key = try await services.apiKeys.find(tenantId: context.tenant.tenantId, id: id), !key.isRevoked(at: now)
         else { throw Problem.notFound("No API key with this id.") }
-        defer { services.apiKeys.invalidate(id: id) }
         try await services.database.transaction { db in
             try await services.apiKeys.revoke(tenantId: context.tenant.tenantId, id: id, at: now, on: db)
             try await services.audit.append(AuditEntry(
@@ -153,6 +152,7 @@ struct APIKeyRoutes {
                 targetType: "api_key", targetId: id
             ), on: db, now: now)
         }
+        await services.apiKeys.invalidate(id: id)
         return .noContent
     }
 }

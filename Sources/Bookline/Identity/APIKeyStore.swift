@@ -76,10 +76,20 @@ public struct APIKeyStore: Sendable {
         return record
     }
 
-    /// Forgets a cached key. Writes call it; callers that revoke inside a transaction call it
-    /// again after commit, so no request can re-cache the pre-commit row.
-    public func invalidate(id: String) {
+    /// Forgets a cached key here and on every other instance. Callers that revoke inside a
+    /// transaction call it after commit, so no request can re-cache the pre-commit row.
+    public func invalidate(id: String) async {
+        forget(id: id)
+        await database.broadcast(.apiKey(id: id))
+    }
+
+    /// Forgets a cached key on this instance only.
+    func forget(id: String) {
         cache.removeAll { $0.id == id }
+    }
+
+    func forgetAll() {
+        cache.removeAll(whereKey: { _ in true })
     }
 
     public func find(tenantId: String, id: String) async throws -> APIKeyRecord? {
@@ -97,8 +107,9 @@ public struct APIKeyStore: Sendable {
     }
 
     /// Revokes at `at` (now for revoke, now + grace for rotation), never extending an earlier revocation.
+    /// Forgets the key here; callers broadcast with `invalidate` once the change has committed.
     public func revoke(tenantId: String, id: String, at: Date, on db: (any SQLDatabase)? = nil) async throws {
-        defer { invalidate(id: id) }
+        defer { forget(id: id) }
         try await (db ?? database.sql).raw("""
             UPDATE api_keys SET revoked_at = \(bind: at)
             WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id) AND (revoked_at IS NULL OR revoked_at > \(bind: at))
@@ -106,7 +117,7 @@ public struct APIKeyStore: Sendable {
     }
 
     public func touch(tenantId: String, id: String, now: Date) async throws {
-        defer { invalidate(id: id) }
+        defer { forget(id: id) }
         try await database.sql.raw("""
             UPDATE api_keys SET last_used_at = \(bind: now) WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id)
             """).run()

@@ -114,7 +114,7 @@ struct UserRoutes {
             return true
         }
         guard removed else { throw Problem.notFound("No user with this id in this account.") }
-        services.users.invalidate(id)
+        await services.users.invalidate(id)
         return .noContent
     }
 

@@ -37,9 +37,20 @@ public struct UserStore: Sendable {
         return actual == expected
     }
 
-    /// Forgets a user's cached standing; removing a user calls it.
-    func invalidate(_ id: String) {
+    /// Forgets a user's cached standing here and on every other instance; removing a user
+    /// calls it.
+    func invalidate(_ id: String) async {
+        forget(id)
+        await database.broadcast(.user(id: id))
+    }
+
+    /// Forgets a user's cached standing on this instance only.
+    func forget(_ id: String) {
         standing.remove(id)
+    }
+
+    func forgetAll() {
+        standing.removeAll(whereKey: { _ in true })
     }
 
     public func create(tenantId: String?, email: EmailAddress, passwordHash: String, role: Role, now: Date,

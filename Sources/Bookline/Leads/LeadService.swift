@@ -159,7 +159,7 @@ public struct LeadService: Sendable {
             ), on: db, now: now)
             return (lead, nil)
         }
-        if let optedOutPhone { optOuts.invalidate(scope: tenantId, phone: optedOutPhone.e164) }
+        if let optedOutPhone { await optOuts.invalidate(scope: tenantId, phone: optedOutPhone.e164) }
         return lead
     }
 

@@ -59,7 +59,7 @@ public struct OptOutService: Sendable {
         let change = try await database.transaction { db in
             try await add(scope: scope, phone: phone, reason: reason, source: source, note: note, actor: actor, now: now, on: db)
         }
-        invalidate(scope: scope, phone: phone.e164)
+        await invalidate(scope: scope, phone: phone.e164)
         return change
     }
 
@@ -119,7 +119,7 @@ public struct OptOutService: Sendable {
             ), on: db, now: now)
             return Withdrawal(optOut: optOut, stillGloballyOptedOut: globally)
         }
-        invalidate(scope: scope, phone: phone.e164)
+        await invalidate(scope: scope, phone: phone.e164)
         return result
     }
 
@@ -131,9 +131,20 @@ public struct OptOutService: Sendable {
         try await store.find(scope: scope, phoneHash: hasher.hash(phone.e164), on: database.sql)
     }
 
-    /// Forgets cached answers for the number: one tenant's, or every tenant's after a global change.
-    func invalidate(scope: String, phone e164: String) {
+    /// Forgets cached answers for the number here and on every other instance: one tenant's,
+    /// or every tenant's after a global change.
+    func invalidate(scope: String, phone e164: String) async {
         let hash = hasher.hash(e164)
+        forget(scope: scope, phoneHash: hash)
+        await database.broadcast(.optOut(scope: scope, phoneHash: hash))
+    }
+
+    func forgetAll() {
+        cache.removeAll(whereKey: { _ in true })
+    }
+
+    /// Forgets cached answers for a number's hash on this instance only.
+    func forget(scope: String, phoneHash hash: String) {
         if scope == OptOutStore.global {
             cache.removeAll(whereKey: { $0.phoneHash == hash })
         } else {

@@ -13,6 +13,24 @@ public func buildApplication(
     return try buildApplication(services, onServerRunning: onServerRunning)
 }
 
+/// What `bookline serve` runs until SIGTERM or SIGINT: the application, and after it a closer
+/// for event streams. A service group stops its services in reverse order, so the streams end
+/// first; Hummingbird stops its HTTP server before the services beside it, and the server waits
+/// for open responses, so a closer among those would wait behind a stream forever.
+public func buildServingGroup(
+    config: AppConfig,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
+) async throws -> ServiceGroup {
+    let services = try await AppServices.make(config: config, logger: logger)
+    let app = try buildApplication(services, onServerRunning: onServerRunning)
+    return ServiceGroup(configuration: .init(
+        services: [.init(service: app), .init(service: EventStreamShutdownService(bus: services.database.eventBus))],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    ))
+}
+
 /// Builds the application around already-made services (tests use this with a fresh database).
 public func buildApplication(
     _ services: AppServices,
@@ -47,7 +65,8 @@ func backgroundServices(_ services: AppServices) -> [any Service] {
     list.append(ImportRunnerService(runner: services.importRunner))
     list.append(EventStreamShutdownService(bus: services.database.eventBus))
     if case .postgres(let url) = services.config.storage,
-       let listener = try? PostgresEventListener(url: url, bus: services.database.eventBus, logger: services.logger) {
+       let listener = try? PostgresEventListener(url: url, bus: services.database.eventBus, logger: services.logger,
+                                                 forget: services.forget, forgetAll: services.forgetAll) {
         list.append(listener)
     }
     if services.config.runsWorker { list.append(services.workerService()) }

@@ -71,6 +71,20 @@ enum TransientError {
         }
     }
 
+    /// The database could not write for lack of space: SQLite's FULL (or a failed write, which
+    /// is how a full disk shows up in the WAL), PostgreSQL's disk_full and out_of_memory class.
+    static func isStorageFull(_ error: any Error) -> Bool {
+        switch error {
+        case let error as SQLiteError:
+            return error.reason == .full || error.reason == .ioErrorFailedWrite || error.reason == .ioErrorFailedTruncate
+        case let error as PSQLError:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state == "53100" || state == "53200"
+        default:
+            return false
+        }
+    }
+
     /// A short, secret-free label for logs.
     static func kind(of error: any Error) -> String {
         switch error {

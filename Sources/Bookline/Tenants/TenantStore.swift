@@ -68,9 +68,20 @@ public struct TenantStore: Sendable {
             .first().map(Self.decode)
     }
 
-    /// Forgets a cached tenant; every write to `tenants` calls this.
-    public func invalidate(_ id: String) {
+    /// Forgets a cached tenant here and on every other instance; every write to `tenants`
+    /// calls this after it commits.
+    public func invalidate(_ id: String) async {
+        forget(id)
+        await database.broadcast(.tenant(id: id))
+    }
+
+    /// Forgets a cached tenant on this instance only.
+    func forget(_ id: String) {
         cache.remove(id)
+    }
+
+    func forgetAll() {
+        cache.removeAll(whereKey: { _ in true })
     }
 
     /// A page of tenants in id (creation) order, after `cursor`.
@@ -83,16 +94,16 @@ public struct TenantStore: Sendable {
     }
 
     public func setStatus(_ status: TenantStatus, tenantId: String, now: Date) async throws {
-        defer { invalidate(tenantId) }
         try await database.sql.raw("""
             UPDATE tenants SET status = \(bind: status.rawValue), updated_at = \(bind: now) WHERE id = \(bind: tenantId)
             """).run()
+        await invalidate(tenantId)
     }
 
     /// Applies the given profile changes and returns the updated tenant (nil if it does not exist).
     public func updateProfile(tenantId: String, businessName: String?, timezone: String?, now: Date,
                               audit: AuditEntry, auditLog: AuditLog) async throws -> Tenant? {
-        defer { invalidate(tenantId) }
+        defer { forget(tenantId) }
         return try await database.transaction { db in
             try await auditLog.append(audit, on: db, now: now)
             var update = db.update("tenants").set("updated_at", to: now).where("id", .equal, tenantId)

@@ -52,6 +52,6 @@ extension AppServices {
 
     func setTier(_ tier: String, tenantId: String) async throws {
         try await database.sql.raw("UPDATE tenants SET tier = \(bind: tier) WHERE id = \(bind: tenantId)").run()
-        tenants.invalidate(tenantId)
+        await tenants.invalidate(tenantId)
     }
 }

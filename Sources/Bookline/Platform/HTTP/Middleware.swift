@@ -108,6 +108,20 @@ struct ProblemMiddleware: RouterMiddleware {
             logger.error("database unavailable", metadata: ["request_id": "\(context.requestId)", "operation": "\(error.operation)"])
             return Problem.unavailable("The database is unavailable; try again shortly.", retryAfterSeconds: 5)
                 .response(requestId: context.requestId)
+        } catch where TransientError.isTransient(error) {
+            // The database is down or unreachable: a fast 503 the client may retry, logged once
+            // here and reported by /health, not recorded as an error per request.
+            logger.error("database unavailable", metadata: [
+                "request_id": "\(context.requestId)", "error": "\(TransientError.kind(of: error))",
+            ])
+            return Problem.unavailable("The database is unavailable; try again shortly.", retryAfterSeconds: 5)
+                .response(requestId: context.requestId)
+        } catch where TransientError.isStorageFull(error) {
+            // Nothing is recorded in error_logs: that write would fail the same way.
+            logger.critical("database storage full", metadata: [
+                "request_id": "\(context.requestId)", "error": "\(TransientError.kind(of: error))",
+            ])
+            return Problem.storageFull.response(requestId: context.requestId)
         } catch {
             let type = String(reflecting: Swift.type(of: error))
             logger.error("unhandled error", metadata: ["request_id": "\(context.requestId)", "error_type": "\(type)"])

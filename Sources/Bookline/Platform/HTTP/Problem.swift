@@ -80,6 +80,16 @@ public struct Problem: Error, Sendable, Equatable {
         return problem
     }
 
+    /// 503, not 507: the client did nothing wrong and can retry, as with any outage.
+    public static var storageFull: Problem {
+        var problem = Problem(
+            status: .serviceUnavailable, slug: "storage-full", title: "Storage full",
+            detail: "The database has run out of storage space, so nothing was saved. Reads still work; try again once space is freed."
+        )
+        problem.headers["Retry-After"] = "60"
+        return problem
+    }
+
     public static let internalError = Problem(
         status: .internalServerError, slug: "internal", title: "Internal server error",
         detail: "Something went wrong on our side. Quote the request id when reporting it."
