@@ -31,6 +31,8 @@ struct HealthTests {
             let files = try FileManager.default.contentsOfDirectory(atPath: projectRoot.appendingPathComponent("migrations").path)
                 .filter { $0.hasSuffix(".sql") && (TestDatabase.engine == .postgres || !$0.hasSuffix(".postgres.sql")) }
             #expect(applied == files.count)
+            // The test role is an ordinary one (scripts/pg-throwaway), so the policies bind it.
+            #expect(database["row_level_security"] as? String == (TestDatabase.engine == .postgres ? "enforced" : nil))
 
             let messaging = try #require(body["messaging"] as? [String: [String: Any]])
             #expect(messaging["sms"]?["configured"] as? Bool == true)

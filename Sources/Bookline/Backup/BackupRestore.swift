@@ -207,7 +207,7 @@ extension BackupService {
             try entries.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
         }
         try await tools.run("pg_restore", [
-            "--dbname=\(tools.database)", "--no-owner", "--no-acl", "--clean", "--if-exists",
+            "--dbname=\(tools.database)", "--enable-row-security", "--no-owner", "--no-acl", "--clean", "--if-exists",
             "--exit-on-error", "--single-transaction", "--use-list=\(list.path)", dump.path,
         ])
     }

@@ -157,8 +157,10 @@ public struct BackupService: Sendable {
                 let schema = try row?.decode(column: "schema", as: String.self) ?? "public"
                 let tables = try await Self.rowCounts(on: session, engine: .postgres)
                 let version = try await Self.latestMigration(on: session)
+                // Row-level security stays on (pg_dump refuses a table it applies to otherwise);
+                // with no tenant set, the policies let this session read every row.
                 try await tools.run("pg_dump", [
-                    "--format=custom", "--schema=\"\(schema)\"", "--snapshot=\(snapshot)", "--file=\(file.path)", "--dbname=\(tools.database)",
+                    "--enable-row-security", "--format=custom", "--schema=\"\(schema)\"", "--snapshot=\(snapshot)", "--file=\(file.path)", "--dbname=\(tools.database)",
                 ])
                 try await session.raw("COMMIT").run()
                 return (schema, tables, version)

@@ -13,6 +13,9 @@ public final class DatabaseHealthMonitor: Sendable {
         public var responseTimeMs: Double?
         public var lastCheckedAt: Date?
         public var migrationsApplied: Int?
+        /// PostgreSQL only: "enforced", or "bypassed" when Bookline connects as a superuser or a
+        /// BYPASSRLS role (tenants are then kept apart by the application's filters alone).
+        public var rowLevelSecurity: String?
     }
 
     private let database: Database
@@ -50,6 +53,7 @@ public final class DatabaseHealthMonitor: Sendable {
         let elapsed = ContinuousClock.now - start
         let milliseconds = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
         let migrations = succeeded ? try? await Migrator.appliedCount(in: database) : nil
+        let rowLevelSecurity = succeeded ? await rowLevelSecurityState() : nil
         let checkedAt = now()
 
         let (previous, updated) = state.withLock { state -> (State, State) in
@@ -59,13 +63,27 @@ public final class DatabaseHealthMonitor: Sendable {
             state.responseTimeMs = succeeded ? (milliseconds * 100).rounded() / 100 : nil
             state.lastCheckedAt = checkedAt
             if let migrations { state.migrationsApplied = migrations }
+            if let rowLevelSecurity { state.rowLevelSecurity = rowLevelSecurity }
             return (previous, state)
+        }
+        if updated.rowLevelSecurity == "bypassed", previous.rowLevelSecurity != "bypassed" {
+            logger.warning("[DB HEALTH] row-level security is bypassed: connect as a role that is neither superuser nor BYPASSRLS")
         }
         if updated.status != previous.status {
             let message: Logger.Message = "[DB HEALTH] database is \(updated.status.rawValue) after \(updated.consecutiveFailures) consecutive failures"
             if updated.status == .critical { logger.critical(message) } else { logger.notice(message) }
         }
         return updated
+    }
+}
+
+extension DatabaseHealthMonitor {
+    private func rowLevelSecurityState() async -> String? {
+        guard database.engine == .postgres else { return nil }
+        let bypass = try? await database.sql.raw("""
+            SELECT rolsuper OR rolbypassrls AS bypass FROM pg_roles WHERE rolname = current_user
+            """).first()?.decode(column: "bypass", as: Bool.self)
+        return bypass.map { $0 ? "bypassed" : "enforced" }
     }
 }
 

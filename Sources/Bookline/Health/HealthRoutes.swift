@@ -20,6 +20,8 @@ struct HealthRoutes {
             let consecutive_failures: Int
             let last_checked_at: Date?
             let migrations_applied: Int?
+            /// PostgreSQL: "enforced" or "bypassed" (see `DatabaseHealthMonitor.State`).
+            let row_level_security: String?
         }
         struct Channel: Encodable {
             let configured: Bool
@@ -69,7 +71,8 @@ struct HealthRoutes {
             database: .init(
                 engine: config.engineName, status: state.status, response_time_ms: state.responseTimeMs,
                 consecutive_failures: state.consecutiveFailures, last_checked_at: state.lastCheckedAt,
-                migrations_applied: state.migrationsApplied
+                migrations_applied: state.migrationsApplied,
+                row_level_security: state.rowLevelSecurity
             ),
             messaging: .init(
                 sms: .init(configured: config.twilioConfigured, mode: config.twilioConfigured ? "live" : "simulation"),

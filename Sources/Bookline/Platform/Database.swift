@@ -163,9 +163,10 @@ public final class Database: Sendable {
             logger: poolLogger(logger),
             on: MultiThreadedEventLoopGroup.singleton
         )
+        let database = pool.database(logger: poolLogger(logger))
         return Database(
             engine: .postgres,
-            sql: pool.database(logger: poolLogger(logger)).sql(),
+            sql: TenantScopedPostgres(database: database, base: database.sql()),
             closePool: { try await pool.shutdownAsync() }
         )
     }

@@ -20,7 +20,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
         return try await services.rateLimiter.limited(
             bucket: "cred:\(principal.kind.rawValue):\(principal.id)", policy: services.policy(for: tenant)
         ) {
-            try await next(request, context)
+            try await TenantScope.$current.withValue(tenant.id) { try await next(request, context) }
         }
     }
 

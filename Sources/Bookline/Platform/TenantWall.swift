@@ -1,0 +1,72 @@
+import Logging
+import NIOCore
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// The tenant a request acts for. Tenant resolution binds it for the rest of the request; on
+/// PostgreSQL every statement then runs with it as `app.tenant_id`, which row-level security
+/// (migration 0018) checks: the second wall behind each store's own `tenant_id` filter.
+/// Unbound (workers, staff routes, sign-in, webhooks before their tenant is known) is platform
+/// work, which sees every row.
+public enum TenantScope {
+    @TaskLocal public static var current: String?
+}
+
+/// PostgreSQL access that tells the server, on the same connection and just before each
+/// statement or session, which tenant it acts for. The setting and the statement are pipelined
+/// (both sent before either answer is awaited), so it costs no extra round trip.
+struct TenantScopedPostgres: SQLDatabase {
+    let database: any PostgresDatabase
+    /// The pool's own SQL database, for the dialect and settings.
+    let base: any SQLDatabase
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        // Read here: the pool may run the closure below in another task.
+        let tenant = TenantScope.current ?? ""
+        let level = queryLogLevel
+        return database.withConnection { connection in
+            let scoped = Self.scope(connection, to: tenant)
+            let result = connection.sql(queryLogLevel: level).execute(sql: query, onRow)
+            return scoped.and(result).map { _ in }
+        }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        try await execute(sql: query, onRow).get()
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let tenant = TenantScope.current ?? ""
+        let level = queryLogLevel
+        let box = try await database.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                try await Self.scope(connection, to: tenant).get()
+                return UncheckedBox(value: try await closure(connection.sql(queryLogLevel: level)))
+            }
+        }.get()
+        return box.value
+    }
+
+    /// Session-level (not `SET LOCAL`): single statements run outside transactions. Every use
+    /// of a pooled connection sets it first, so no value outlives its statement or session.
+    private static func scope(_ connection: PostgresConnection, to tenant: String) -> EventLoopFuture<Void> {
+        var binds = PostgresBindings(capacity: 1)
+        binds.append(tenant)
+        return connection.query(
+            PostgresQuery(unsafeSQL: "SELECT set_config('app.tenant_id', $1, false)", binds: binds),
+            logger: connection.logger
+        ).map { _ in }
+    }
+}
+
+/// Carries a session's result out of the pool's future (the protocol's `R` is not `Sendable`).
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+}
