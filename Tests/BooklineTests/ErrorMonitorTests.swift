@@ -12,14 +12,25 @@ import Testing
 final class FakeSlack: Sendable {
     let received = Mutex<[String]>([])
     var texts: [String] { received.withLock { $0 } }
+    /// Answers for the first requests (then 200): a Slack that is down for a while.
+    let failures: Mutex<[HTTPResponse.Status]>
+    let attempts = Mutex(0)
+
+    init(failing failures: [HTTPResponse.Status] = []) {
+        self.failures = Mutex(failures)
+    }
 
     func run<T: Sendable>(_ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
         let router = Router()
-        router.post("hooks/test") { request, _ -> HTTPResponse.Status in
+        router.post("hooks/test") { request, _ -> Response in
+            self.attempts.withLock { $0 += 1 }
+            if let failure = self.failures.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                return Response(status: failure, headers: failure == .tooManyRequests ? [.retryAfter: "0"] : [:])
+            }
             let json = try await request.body.collect(upTo: 1 << 16)
             let text = (try? JSONDecoder().decode([String: String].self, from: Data(buffer: json)))?["text"] ?? "<not json>"
             self.received.withLock { $0.append(text) }
-            return .ok
+            return Response(status: .ok)
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in try await body("http://127.0.0.1:\(client.port!)/hooks/test") }
@@ -95,6 +106,32 @@ struct ErrorMonitorTests {
                 #expect(texts.first?.hasPrefix("[CRITICAL ALERT] Critical error: database_unreachable: messaging: send failed") == true)
                 #expect(logs.all.contains { $0.hasPrefix("critical [CRITICAL ALERT] Critical error: database_unreachable") })
             }
+        }
+    }
+
+    @Test func anAlertIsRetriedUntilSlackTakesItAndDeliveredOnce() async throws {
+        let slack = FakeSlack(failing: [.internalServerError, .tooManyRequests, .badGateway])
+        let logs = LogCapture()
+        try await slack.run { url in
+            var config = AppConfig()
+            config.slackWebhookURL = url
+            let notifier = PlatformAlertNotifier(config: config, logger: logs.logger,
+                                                 retryDelays: [.milliseconds(10), .milliseconds(10), .milliseconds(10)])
+            let alert = Alert(type: "error_rate", title: "Error rate", message: "12 errors", suppressed: 0, at: Date())
+            await notifier.send(alert)
+            #expect(slack.texts == [PlatformAlertNotifier.text(alert)], "delivered exactly once")
+            #expect(slack.attempts.withLock { $0 } == 4)
+            #expect(logs.all.filter { $0.contains("alert not delivered to Slack; retrying") }.count == 3)
+        }
+        // A permanent refusal (a revoked webhook: 404) is not retried.
+        let gone = FakeSlack(failing: [.notFound])
+        try await gone.run { url in
+            var config = AppConfig()
+            config.slackWebhookURL = url
+            let notifier = PlatformAlertNotifier(config: config, logger: logs.logger, retryDelays: [.milliseconds(10)])
+            await notifier.send(Alert(type: "error_rate", title: "Error rate", message: "12 errors", suppressed: 0, at: Date()))
+            #expect(gone.attempts.withLock { $0 } == 1)
+            #expect(gone.texts.isEmpty)
         }
     }
 

@@ -36,6 +36,33 @@ struct HardeningTests {
         }
     }
 
+    @Test func aKeyClaimedByARequestThatNeverFinishedLapsesAfterItsLease() async throws {
+        let clock = TestClock(Date(timeIntervalSince1970: 1_790_000_000))
+        try await withApp(now: clock.closure) { client, services in
+            let tenant = try await services.makeTenant()
+            let body = #"{"name": "after a crash"}"#
+            let hash = APIKeyFormat.sha256Hex("POST /api/keys\n" + body)
+            // What a process killed mid-request leaves behind: a claim, never finished or freed.
+            let claim = try await services.idempotency.begin(scope: "tenant:\(tenant.id)", key: "crash-1", requestHash: hash, now: clock.now)
+            guard case .started = claim else { Issue.record("the key was free"); return }
+            let headers: HTTPFields = [Self.idempotencyKey: "crash-1"]
+            let busy = try await client.request(.post, "/api/keys", key: tenant.key, headers: headers, json: body)
+            #expect(busy.status == .conflict)
+            #expect(busy.headers[.retryAfter] == "5")
+            #expect(try busy.problem()["type"] as? String == "urn:bookline:problem:idempotency-key-in-use")
+
+            clock.advance(by: IdempotencyStore.pendingLease + 1)
+            let retried = try await client.request(.post, "/api/keys", key: tenant.key, headers: headers, json: body)
+            #expect(retried.status == .created, "the lapsed claim no longer blocks the retry")
+            #expect(retried.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+            // The finished answer is kept for the full day, not the claim's lease.
+            clock.advance(by: 3600)
+            let replayed = try await client.request(.post, "/api/keys", key: tenant.key, headers: headers, json: body)
+            #expect(replayed.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(try replayed.json()["id"] as? String == retried.json()["id"] as? String)
+        }
+    }
+
     @Test func failedWritesAreNotStoredSoTheyCanBeRetried() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()

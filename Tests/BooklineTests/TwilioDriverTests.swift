@@ -1,4 +1,4 @@
-import Bookline
+@testable import Bookline
 import BooklineCore
 import Foundation
 import HTTPTypes
@@ -86,6 +86,33 @@ struct TwilioDriverTests {
                 #expect(last.form["From"] == "+447400100999")
                 #expect(last.form["Body"] == "Café at 10:30 & bring ID")
                 #expect(last.form["StatusCallback"] == "\(services.config.baseURL)/webhooks/twilio/\(tenant.id)/status?message=\(id)")
+            }
+        }
+    }
+
+    @Test func aMessageWaitingToRetrySaysWhyAndWhen() async throws {
+        let fake = FakeTwilio(answers: Array(repeating: (HTTPResponse.Status.serviceUnavailable, "{}"), count: TwilioDriver.attempts) + [
+            (.created, #"{"sid": "SM0123456789abcdef0123456789abcdee", "status": "queued"}"#),
+        ])
+        let clock = Self.daytime
+        try await fake.run { base in
+            try await withApp(configure: {
+                $0.twilio = TwilioDefaults(accountSid: Self.sid, authToken: Self.token, fromNumber: "+447400100999", apiBaseURL: base)
+            }, now: clock.closure) { client, services in
+                let tenant = try await services.makeTenant()
+                let sent = try await client.request(.post, "/api/messages", key: tenant.key, json: #"{"to": "07400 100123", "body": "Hello"}"#)
+                let id = try #require(try sent.json()["id"] as? String)
+                try await services.messageSender.sweep()
+                let waiting = try await client.request(.get, "/api/messages/\(id)", key: tenant.key).json()
+                #expect(waiting["status"] as? String == "queued")
+                let retryAt = ISOTime.string(clock.now.addingTimeInterval(3600))
+                #expect(waiting["reason"] as? String == "attempt 1 failed: Twilio answered 503; retrying at \(retryAt)")
+                clock.advance(by: 3601)
+                try await services.messageSender.sweep()
+                let done = try await client.request(.get, "/api/messages/\(id)", key: tenant.key).json()
+                #expect(done["status"] as? String == "sent")
+                #expect(done["reason"] == nil || done["reason"] is NSNull, "the old failure is not kept on a sent message")
+                #expect(fake.requests.count == TwilioDriver.attempts + 1)
             }
         }
     }

@@ -105,6 +105,28 @@ struct TwilioWebhookTests {
         }
     }
 
+    @Test func forgedFloodsAreCutOffWithoutStarvingSignedCallbacks() async throws {
+        try await withApp(configure: Self.configure) { client, services in
+            let tenant = try await services.makeTenant()
+            let path = "/webhooks/twilio/\(tenant.id)/status"
+            let form: [(String, String)] = [("MessageSid", "SM0200"), ("MessageStatus", "delivered")]
+            let limit = AppServices.rejectedWebhookPolicy.limit
+            for _ in 0..<limit {
+                #expect(try await Self.post(client, path, form, token: "ffffffffffffffffffffffffffffffff", services: services).status == .forbidden)
+            }
+            let cutOff = try await Self.post(client, path, form, token: "ffffffffffffffffffffffffffffffff", services: services)
+            #expect(cutOff.status == .tooManyRequests)
+            #expect(cutOff.headers[.retryAfter] != nil)
+            #expect(try await services.auditActions(tenantId: tenant.id).filter { $0 == "webhook.rejected" }.count == limit,
+                    "refusals past the budget are not audited")
+            // Many more signed callbacks than the old shared budget of 600 a minute: all accepted.
+            for _ in 0..<700 {
+                let signed = try await Self.post(client, path, form, token: Self.platformToken, services: services)
+                guard (200..<300).contains(Int(signed.status.code)) else { Issue.record("signed callback refused: \(signed.status)"); return }
+            }
+        }
+    }
+
     @Test func statusCallbacksMoveMessagesForwardOnly() async throws {
         try await withApp(configure: Self.configure) { client, services in
             let tenant = try await services.makeTenant()

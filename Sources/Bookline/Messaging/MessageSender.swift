@@ -50,6 +50,7 @@ public struct MessageSender: Sendable {
                     statusCallback: "\(services.config.baseURL)/webhooks/twilio/\(message.tenantId)/status?message=\(message.id)"
                 ))
                 message.status = receipt.status
+                message.reason = nil
                 message.provider = receipt.provider
                 message.providerId = receipt.providerId
                 message.from = receipt.from ?? message.from
@@ -71,9 +72,12 @@ public struct MessageSender: Sendable {
         } catch {
             let retry = message.attempts < Self.maxAttempts
             message.status = retry ? .queued : .failed
-            message.reason = retry ? nil : "gave up after \(message.attempts) attempts"
             // 1 h, 2 h, 4 h: providers' outages are rarely shorter.
-            message.sendAt = services.now().addingTimeInterval(3600 * pow(2, Double(message.attempts - 1)))
+            let next = services.now().addingTimeInterval(3600 * pow(2, Double(message.attempts - 1)))
+            // Why it is still queued (or failed), for whoever looks at it meanwhile.
+            let failure = "attempt \(message.attempts) failed: \(DriverError.describe(error))"
+            message.reason = retry ? "\(failure); retrying at \(ISOTime.string(next))" : "\(failure); gave up after \(message.attempts) attempts"
+            message.sendAt = next
             await services.errors.record(ErrorReport(
                 tenantId: message.tenantId, service: "messaging", errorType: "\(message.channel.rawValue)_send_failed",
                 message: "\(channelTag) send of \(message.id) failed (attempt \(message.attempts)): \(DriverError.describe(error))",

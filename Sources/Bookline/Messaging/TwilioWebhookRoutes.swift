@@ -9,7 +9,10 @@ import Metrics
 /// (or the platform's) over the public URL and the form parameters; a request that fails is
 /// 403, logged, counted and audited as `webhook.rejected`. Both are idempotent on MessageSid.
 struct TwilioWebhookRoutes {
-    static let ipPolicy = RateLimitPolicy(name: "webhook", limit: 600, window: 60)
+    /// Per sending address, before the signature is checked: generous, since one provider
+    /// address sends every tenant's callbacks (two or three per message); requests that fail
+    /// the check have a budget of their own (`AppServices.rejectWebhook`).
+    static let ipPolicy = RateLimitPolicy(name: "webhook", limit: 6000, window: 60)
     static let maxBody = 64 * 1024
     let services: AppServices
 

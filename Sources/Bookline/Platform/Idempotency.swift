@@ -10,6 +10,10 @@ import SQLKit
 public struct IdempotencyStore: Sendable {
     public static let header = HTTPField.Name("Idempotency-Key")!
     public static let lifetime: TimeInterval = 24 * 3600
+    /// How long a key stays claimed by a request still running. A process killed mid-request
+    /// never finishes or frees its key; after this the claim lapses and a retry runs again.
+    /// Well beyond any request's run time (large imports run in the background).
+    public static let pendingLease: TimeInterval = 120
 
     public struct Stored: Sendable {
         public let status: Int
@@ -54,12 +58,12 @@ public struct IdempotencyStore: Sendable {
 
     /// Records the response, in the caller's transaction so it commits with the change.
     public func save(scope: String, key: String, requestHash: String, status: Int, body: Data, now: Date,
-                     on db: any SQLDatabase) async throws {
+                     lifetime: TimeInterval = Self.lifetime, on db: any SQLDatabase) async throws {
         try await db.raw("DELETE FROM idempotency_keys WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND expires_at <= \(bind: now)").run()
         try await db.raw("""
             INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, status, body_sealed, created_at, expires_at)
             VALUES (\(bind: scope), \(bind: key), \(bind: requestHash), \(bind: status), \(bind: try box.seal(body)),
-                    \(bind: now), \(bind: now.addingTimeInterval(Self.lifetime)))
+                    \(bind: now), \(bind: now.addingTimeInterval(lifetime)))
             """).run()
     }
 
@@ -77,7 +81,8 @@ public struct IdempotencyStore: Sendable {
         }
         do {
             try await database.transaction { db in
-                try await save(scope: scope, key: key, requestHash: requestHash, status: 0, body: Data(), now: now, on: db)
+                try await save(scope: scope, key: key, requestHash: requestHash, status: 0, body: Data(), now: now,
+                               lifetime: Self.pendingLease, on: db)
             }
             return .started
         } catch {
@@ -89,9 +94,11 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
-    public func finish(scope: String, key: String, stored: Stored) async throws {
+    /// Stores the answer, kept for the full lifetime from now.
+    public func finish(scope: String, key: String, stored: Stored, now: Date) async throws {
         try await database.sql.raw("""
-            UPDATE idempotency_keys SET status = \(bind: stored.status), body_sealed = \(bind: try box.seal(stored.body))
+            UPDATE idempotency_keys SET status = \(bind: stored.status), body_sealed = \(bind: try box.seal(stored.body)),
+                   expires_at = \(bind: now.addingTimeInterval(Self.lifetime))
             WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key)
             """).run()
     }

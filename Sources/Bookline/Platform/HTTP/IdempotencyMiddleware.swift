@@ -26,10 +26,12 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         case .replay(let stored):
             return IdempotencyStore.response(stored, replayed: true)
         case .inProgress:
-            throw Problem(
+            var problem = Problem(
                 status: .conflict, slug: "idempotency-key-in-use", title: "Request in progress",
                 detail: "A request with this Idempotency-Key is still being processed; retry shortly."
             )
+            problem.headers["Retry-After"] = "5"
+            throw problem
         case .started:
             break
         }
@@ -44,7 +46,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         let sink = CollectingWriter.Sink()
         try await response.body.write(CollectingWriter(sink: sink))
         let stored = IdempotencyStore.Stored(status: Int(response.status.code), body: Data(buffer: sink.buffer))
-        try await store.finish(scope: scope, key: key, stored: stored)
+        try await store.finish(scope: scope, key: key, stored: stored, now: services.now())
         var replay = response
         replay.body = .init(byteBuffer: sink.buffer)
         return replay
