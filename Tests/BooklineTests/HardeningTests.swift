@@ -63,6 +63,33 @@ struct HardeningTests {
         }
     }
 
+    @Test func nestedNullsNULCharactersAndEmptyOptionalBodiesAreClearErrors() async throws {
+        try await withApp { client, services in
+            let tenant = try await services.makeTenant()
+            let nestedNull = try await client.request(.put, "/api/settings/hours", key: tenant.key,
+                                                      json: #"{"weekly": {}, "closed": [{"date": "2026-12-25", "reason": null}]}"#)
+            #expect(nestedNull.status == .unprocessableContent)
+            #expect(try nestedNull.problem()["detail"] as? String == "closed[0].reason: must not be null; leave the field out instead")
+
+            let nul = try await client.request(.post, "/api/keys", key: tenant.key, json: #"{"name": "a\u0000b"}"#)
+            #expect(nul.status == .unprocessableContent)
+            #expect(try nul.problem()["detail"] as? String == "name: must not contain NUL (U+0000) characters")
+            #expect(try await services.apiKeys.list(tenantId: tenant.id).count == 1, "nothing stored")
+
+            for path in ["/api/leads?q=a%00b", "/api/leads/a%00b"] {
+                let response = try await client.request(.get, path, key: tenant.key)
+                #expect(response.status == .unprocessableContent, "\(path)")
+                #expect((try response.problem()["detail"] as? String)?.contains("must not contain NUL") == true)
+            }
+
+            for path in ["/api/auth/refresh", "/api/auth/logout"] {
+                let empty = try await client.request(.post, path)
+                #expect(empty.status == .unprocessableContent, "\(path): no body and no cookie is a missing token, not a bad body")
+                #expect(try empty.problem()["detail"] as? String == "refreshToken: is required")
+            }
+        }
+    }
+
     @Test func failedWritesAreNotStoredSoTheyCanBeRetried() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()

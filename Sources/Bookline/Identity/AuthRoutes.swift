@@ -160,7 +160,8 @@ struct AuthRoutes {
     }
 
     func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
-        let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
+        // The body is optional (a cookie session sends none), so an empty one is "no token".
+        let input = try await request.decodeJSON(as: RefreshRequest.self, context: context, ifEmpty: RefreshRequest())
         guard let presented = input.refreshToken, !presented.isEmpty else {
             throw Problem.validation(field: "refreshToken", "is required")
         }
@@ -192,7 +193,8 @@ struct AuthRoutes {
     }
 
     func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
-        let input = try await request.decodeJSON(as: RefreshRequest.self, context: context)
+        // The body is optional (a cookie session sends none), so an empty one is "no token".
+        let input = try await request.decodeJSON(as: RefreshRequest.self, context: context, ifEmpty: RefreshRequest())
         guard let presented = input.refreshToken, !presented.isEmpty else {
             throw Problem.validation(field: "refreshToken", "is required")
         }

@@ -89,6 +89,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         AccessLogMiddleware(logger: services.logger)
         MetricsMiddleware()
         ProblemMiddleware(logger: services.logger, routes: routeTable, errors: services.errors)
+        NULGuardMiddleware()
         BodyLimitMiddleware(limit: services.config.maxBodyBytes, overrides: ["/api/leads/import": services.config.maxImportBytes])
         FileMiddleware(
             services.paths.publicFiles.path,

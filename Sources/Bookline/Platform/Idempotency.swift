@@ -10,10 +10,11 @@ import SQLKit
 public struct IdempotencyStore: Sendable {
     public static let header = HTTPField.Name("Idempotency-Key")!
     public static let lifetime: TimeInterval = 24 * 3600
-    /// How long a key stays claimed by a request still running. A process killed mid-request
-    /// never finishes or frees its key; after this the claim lapses and a retry runs again.
-    /// Well beyond any request's run time (large imports run in the background).
-    public static let pendingLease: TimeInterval = 120
+    /// How long a claim on a key lasts without renewal. The request holding it renews it every
+    /// `renewEvery` while it runs; a process killed mid-request stops renewing, so its claim
+    /// lapses within seconds and the client's retry runs again.
+    public static let pendingLease: TimeInterval = 10
+    public static let renewEvery: Duration = .seconds(3)
 
     public struct Stored: Sendable {
         public let status: Int
@@ -92,6 +93,14 @@ public struct IdempotencyStore: Sendable {
             }
             return .inProgress
         }
+    }
+
+    /// Extends a running request's claim (see `pendingLease`).
+    public func renew(scope: String, key: String, now: Date) async throws {
+        try await database.sql.raw("""
+            UPDATE idempotency_keys SET expires_at = \(bind: now.addingTimeInterval(Self.pendingLease))
+            WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND status = 0
+            """).run()
     }
 
     /// Stores the answer, kept for the full lifetime from now.

@@ -36,6 +36,14 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             break
         }
         let response: Response
+        let services = services
+        let renewal = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: IdempotencyStore.renewEvery)
+                try? await store.renew(scope: scope, key: key, now: services.now())
+            }
+        }
+        defer { renewal.cancel() }
         do {
             response = try await next(request, context)
         } catch {

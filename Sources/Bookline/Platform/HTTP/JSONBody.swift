@@ -18,18 +18,27 @@ extension Request {
         let data = Data(buffer: buffer)
         do {
             let value = try JSONDecoder.bookline.decode(T.self, from: data)
-            // Optional fields decode `null` as absent; refuse it for the fields this body has,
-            // so "not sent" and "null" never blur. Unknown fields are ignored, nulls included.
-            let known = Set(Mirror(reflecting: value).children.compactMap(\.label))
-            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let field = object.keys.sorted().first(where: { known.contains($0) && object[$0] is NSNull })
-            {
+            guard let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return value }
+            // Optional fields decode `null` as absent; refuse it for the fields this body has, at
+            // any depth, so "not sent" and "null" never blur. Unknown fields are ignored.
+            if let field = JSONChecks.firstNull(in: json, decodedAs: value) {
                 throw Problem.validation(field: field, "must not be null; leave the field out instead")
+            }
+            // PostgreSQL cannot store U+0000 in text; no field has a use for it.
+            if let field = JSONChecks.firstNUL(in: json) {
+                throw Problem.validation(field: field.isEmpty ? "body" : field, "must not contain NUL (U+0000) characters")
             }
             return value
         } catch let error as DecodingError {
             throw Self.problem(for: error)
         }
+    }
+
+    /// The same for a body that may be left out: an empty body is `empty`.
+    public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext, ifEmpty empty: T) async throws -> T {
+        var request = self
+        guard try await request.collectBody(upTo: context.maxUploadSize).readableBytes > 0 else { return empty }
+        return try await request.decodeJSON(as: type, context: context)
     }
 
     static func problem(for error: DecodingError) -> Problem {
@@ -67,5 +76,54 @@ extension Request {
         case is [Any].Type: "an array"
         default: "a JSON object"
         }
+    }
+}
+
+/// Checks on a decoded body's JSON that `Decodable` cannot express.
+enum JSONChecks {
+    /// The path of the first JSON `null` given for a field the decoded value has.
+    static func firstNull(in json: Any, decodedAs value: Any, path: String = "") -> String? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return firstNull(in: json, decodedAs: wrapped, path: path)
+        }
+        if let object = json as? [String: Any], mirror.displayStyle == .struct || mirror.displayStyle == .class {
+            let fields = Dictionary(mirror.children.compactMap { child in child.label.map { ($0, child.value) } },
+                                    uniquingKeysWith: { first, _ in first })
+            for key in object.keys.sorted() {
+                guard let field = fields[key], let member = object[key] else { continue }
+                let memberPath = path.isEmpty ? key : "\(path).\(key)"
+                if member is NSNull { return memberPath }
+                if let found = firstNull(in: member, decodedAs: field, path: memberPath) { return found }
+            }
+        }
+        if let array = json as? [Any], mirror.displayStyle == .collection {
+            for (index, (element, decoded)) in zip(array, mirror.children.map(\.value)).enumerated() {
+                if let found = firstNull(in: element, decodedAs: decoded, path: "\(path)[\(index)]") { return found }
+            }
+        }
+        return nil
+    }
+
+    /// The path of the first string (or object key) holding U+0000; "" for the body itself.
+    static func firstNUL(in json: Any, path: String = "") -> String? {
+        switch json {
+        case let text as String:
+            return text.unicodeScalars.contains("\u{0}") ? path : nil
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                let memberPath = path.isEmpty ? key : "\(path).\(key)"
+                if key.unicodeScalars.contains("\u{0}") { return memberPath }
+                if let found = firstNUL(in: object[key]!, path: memberPath) { return found }
+            }
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = firstNUL(in: element, path: "\(path)[\(index)]") { return found }
+            }
+        default:
+            break
+        }
+        return nil
     }
 }

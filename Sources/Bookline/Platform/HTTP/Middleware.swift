@@ -174,3 +174,19 @@ struct HeadResponder<Base: HTTPResponder>: HTTPResponder {
         return response
     }
 }
+
+/// Refuses a URL carrying an encoded NUL (`%00`) in its path or query with 422: no id or
+/// filter has a use for it, and PostgreSQL cannot compare text holding it.
+struct NULGuardMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path.contains("%00") {
+            throw Problem.validation(field: "path", "must not contain NUL (%00) characters")
+        }
+        if let query = request.uri.query, query.contains("%00") {
+            throw Problem.validation(field: "query", "must not contain NUL (%00) characters")
+        }
+        return try await next(request, context)
+    }
+}
