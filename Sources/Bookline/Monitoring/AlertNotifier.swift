@@ -18,7 +18,7 @@ struct PlatformAlertNotifier: AlertNotifier {
     let config: AppConfig
     let logger: Logger
     var client: HTTPClient = .shared
-    var retryDelays: [Duration] = [.seconds(5), .seconds(30), .seconds(120)]
+    var retryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(60)]
 
     enum Attempt: Equatable {
         case delivered
