@@ -19,6 +19,9 @@ final class FakeTwilio: Sendable {
 
     let answers: Mutex<[(HTTPResponse.Status, String)]>
     let received = Mutex<[Received]>([])
+    /// What the account's message list shows (GET Messages.json), newest first.
+    let listed = Mutex<[[String: String]]>([])
+    let lookups = Mutex<[String]>([])
 
     init(answers: [(HTTPResponse.Status, String)]) {
         self.answers = Mutex(answers)
@@ -40,6 +43,13 @@ final class FakeTwilio: Sendable {
             }
             let (status, body) = self.answers.withLock { $0.isEmpty ? (.internalServerError, "{}") : $0.removeFirst() }
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("2010-04-01/Accounts/{sid}/Messages.json") { request, _ -> Response in
+            let to = request.uri.queryParameters["To"].map(String.init) ?? ""
+            self.lookups.withLock { $0.append(to) }
+            let items = self.listed.withLock { $0 }.filter { $0["to"] == to }
+            let body = try JSONSerialization.data(withJSONObject: ["messages": items])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: body)))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in
@@ -113,6 +123,48 @@ struct TwilioDriverTests {
                 #expect(done["status"] as? String == "sent")
                 #expect(done["reason"] == nil || done["reason"] is NSNull, "the old failure is not kept on a sent message")
                 #expect(fake.requests.count == TwilioDriver.attempts + 1)
+            }
+        }
+    }
+
+    @Test func aSendInterruptedMidHandOverAsksTwilioBeforeSendingAgain() async throws {
+        let fake = FakeTwilio(answers: [(.created, #"{"sid": "SM00000000000000000000000000000002", "status": "queued"}"#)])
+        let clock = Self.daytime
+        try await fake.run { base in
+            try await withApp(configure: {
+                $0.twilio = TwilioDefaults(accountSid: Self.sid, authToken: Self.token, fromNumber: "+447400100999", apiBaseURL: base)
+            }, now: clock.closure) { client, services in
+                let tenant = try await services.makeTenant()
+                func crashedMidHandOver(_ body: String, to phone: String) async throws -> String {
+                    let sent = try await client.request(.post, "/api/messages", key: tenant.key, json: #"{"to": "\#(phone)", "body": "\#(body)"}"#)
+                    let id = try #require(try sent.json()["id"] as? String)
+                    // What a process killed inside driver.send leaves: sending, handed over, no sid, lease over.
+                    try await services.database.sql.raw("""
+                        UPDATE messages SET status = 'sending', attempts = 1, handed_at = \(bind: clock.now),
+                               locked_until = \(bind: clock.now.addingTimeInterval(-1)) WHERE id = \(bind: id)
+                        """).run()
+                    return id
+                }
+                // Twilio has it: recorded with Twilio's sid, nothing sent again.
+                let went = try await crashedMidHandOver("Your visit is at 10:00", to: "07400 100201")
+                fake.listed.withLock { $0 = [["sid": "SM00000000000000000000000000000001", "to": "+447400100201",
+                                              "body": "Your visit is at 10:00", "date_created": "Tue, 20 Oct 2026 12:00:00 +0000"]] }
+                #expect(try await services.messageSender.sweep() == 1)
+                let recorded = try await client.request(.get, "/api/messages/\(went)", key: tenant.key).json()
+                #expect(recorded["status"] as? String == "sent")
+                #expect(recorded["providerId"] as? String == "SM00000000000000000000000000000001")
+                #expect(fake.requests.isEmpty, "not sent a second time")
+
+                // Twilio never got it: sent once now.
+                let lost = try await crashedMidHandOver("Your visit is at 11:00", to: "07400 100202")
+                #expect(try await services.messageSender.sweep() == 1)
+                let resent = try await client.request(.get, "/api/messages/\(lost)", key: tenant.key).json()
+                #expect(resent["providerId"] as? String == "SM00000000000000000000000000000002")
+                #expect(fake.requests.count == 1)
+                #expect(fake.lookups.withLock { $0 } == ["+447400100201", "+447400100202"])
+                let handed = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM messages WHERE handed_at IS NOT NULL")
+                    .first()?.decode(column: "n", as: Int.self)
+                #expect(handed == 0, "a settled hand-over is cleared")
             }
         }
     }

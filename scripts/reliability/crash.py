@@ -473,7 +473,7 @@ def phase_messages(app, state, twilio):
     check("a message in flight at a crash whose status callback never arrives is not sent twice after the lease",
           len(created.get("m-crash-lost", [])) == 1,
           f"Twilio created it {len(created.get('m-crash-lost', []))} times; Bookline shows {final.get('status')} attempts={final.get('attempts')} "
-          "(MessageStore.claim re-sends 'sending' rows without a provider id once the lease ends)")
+          "(MessageSender.deliver asks the driver about a hand-over the crash interrupted)")
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ FakeSlack    an incoming webhook: keeps every post; scripted 500 / 429 answers.
 """
 import base64
 import collections
+import email.utils
 import hashlib
 import hmac
 import json
@@ -47,6 +48,8 @@ class FakeTwilio:
         self.lock = threading.Lock()
         self.posts = collections.Counter()      # marker -> POSTs received
         self.created = collections.defaultdict(list)  # marker -> sids answered with 201
+        self.messages = []                      # what GET Messages.json lists: every created message
+        self.lookups = 0
         self.faults = {}                        # marker -> list of actions for its next POSTs
         self.callbacks_sent = collections.Counter()   # marker -> callbacks the server accepted
         self.callback_failures = 0
@@ -97,6 +100,21 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self):
+                # Twilio's message list, newest first, filtered by To (how Bookline asks whether a
+                # message handed over just before a crash went out).
+                url = urllib.parse.urlsplit(self.path)
+                if url.path != f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json":
+                    return self._answer(404, json.dumps({"code": 20404, "message": "not found", "status": 404}))
+                expected = "Basic " + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    return self._answer(401, json.dumps({"code": 20003, "message": "Authenticate", "status": 401}))
+                to = dict(urllib.parse.parse_qsl(url.query)).get("To")
+                with fake.lock:
+                    fake.lookups += 1
+                    items = [m for m in reversed(fake.messages) if to is None or m["to"] == to][:50]
+                return self._answer(200, json.dumps({"messages": items, "page": 0, "page_size": 50}))
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length).decode()
@@ -143,6 +161,9 @@ class FakeTwilio:
                         hold = True
                         fake.held_marker = marker
                     fake.created[marker].append(sid)
+                    fake.messages.append({"sid": sid, "to": form.get("To", ""), "from": form.get("From"),
+                                          "body": form.get("Body", ""), "status": "queued",
+                                          "date_created": email.utils.formatdate(usegmt=False)})
                 callback = form.get("StatusCallback")
                 params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": fake.account_sid, "MessageStatus": "delivered",
                           "SmsStatus": "delivered", "To": form.get("To", ""), "From": form.get("From", "")}

@@ -152,7 +152,7 @@ public enum DataRegistry {
             .init(name: "encoding", type: .text, handling: .data), .init(name: "provider", type: .text, handling: .data),
             .init(name: "provider_id", type: .text, handling: .data), .init(name: "error_code", type: .text, handling: .data),
             .init(name: "attempts", type: .integer, handling: .data), .init(name: "send_at", type: .time, handling: .data),
-            .init(name: "locked_until", type: .time, handling: .data), .init(name: "sent_at", type: .time, handling: .data),
+            .init(name: "locked_until", type: .time, handling: .data), .init(name: "handed_at", type: .time, handling: .data), .init(name: "sent_at", type: .time, handling: .data),
             .init(name: "delivered_at", type: .time, handling: .data), .init(name: "created_at", type: .time, handling: .data),
             .init(name: "updated_at", type: .time, handling: .data), .init(name: "dedupe_key", type: .text, handling: .data),
         ]),

@@ -48,6 +48,8 @@ public struct Message: Sendable, Equatable {
     public var deliveredAt: Date?
     public let createdAt: Date
     public var updatedAt: Date
+    /// Set while the message is being handed to its provider (see migration 0019).
+    public var handedAt: Date? = nil
 }
 
 /// SQL for `messages`. Tenant-facing methods take the tenant id first; the sender claims due
@@ -132,8 +134,16 @@ public struct MessageStore: Sendable {
                 provider = \(bind: message.provider), provider_id = \(bind: message.providerId),
                 error_code = \(bind: message.errorCode), from_address = \(bind: message.from), send_at = \(bind: message.sendAt),
                 sent_at = \(bind: message.sentAt), delivered_at = \(bind: message.deliveredAt), locked_until = NULL,
-                updated_at = \(bind: message.updatedAt)
+                handed_at = \(bind: message.handedAt), updated_at = \(bind: message.updatedAt)
             WHERE tenant_id = \(bind: message.tenantId) AND id = \(bind: message.id)
+            """).run()
+    }
+
+    /// Notes that the message is about to reach its provider, so a crash from here on is
+    /// resolved by asking the provider, not by sending blindly again.
+    func markHanded(_ message: Message, at: Date, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            UPDATE messages SET handed_at = \(bind: at) WHERE tenant_id = \(bind: message.tenantId) AND id = \(bind: message.id)
             """).run()
     }
 
@@ -174,7 +184,8 @@ public struct MessageStore: Sendable {
             sentAt: try row.decode(column: "sent_at", as: Date?.self),
             deliveredAt: try row.decode(column: "delivered_at", as: Date?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
-            updatedAt: try row.decode(column: "updated_at", as: Date.self)
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            handedAt: try row.decode(column: "handed_at", as: Date?.self)
         )
     }
 }

@@ -31,9 +31,25 @@ public enum DriverError: Error, Sendable, Equatable {
     case transient(String)
 }
 
+/// What a provider knows of a message that was being handed to it when the sender died.
+public enum HandoffCheck: Sendable, Equatable {
+    /// It got the message: record this, send nothing.
+    case sent(DriverReceipt)
+    /// It never got it: safe to send.
+    case notSent
+    /// It cannot tell: sending again could deliver it twice.
+    case unknown
+}
+
 /// One way of sending: Twilio, SMTP, or the recording driver used when nothing is configured.
 public protocol MessageDriver: Sendable {
     func send(_ message: OutgoingMessage) async throws -> DriverReceipt
+    /// Whether `message`, handed over at `handedAt` by a process that then died, reached the provider.
+    func check(_ message: OutgoingMessage, handedAt: Date) async throws -> HandoffCheck
+}
+
+extension MessageDriver {
+    public func check(_ message: OutgoingMessage, handedAt: Date) async throws -> HandoffCheck { .unknown }
 }
 
 /// Used when no provider is configured: the message is kept as `simulated` and nothing leaves
@@ -47,6 +63,9 @@ public struct SimulatedDriver: MessageDriver {
         ])
         return DriverReceipt(provider: "simulated", providerId: "sim_" + message.id, from: nil, status: .simulated)
     }
+
+    /// Nothing leaves the machine, so simulating again harms no one.
+    public func check(_ message: OutgoingMessage, handedAt: Date) async throws -> HandoffCheck { .notSent }
 }
 
 enum MessageLog {

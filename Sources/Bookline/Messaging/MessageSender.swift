@@ -30,6 +30,15 @@ public struct MessageSender: Sendable {
         return claimed.count
     }
 
+    private func record(_ receipt: DriverReceipt, on message: inout Message) {
+        message.status = receipt.status
+        message.reason = nil
+        message.provider = receipt.provider
+        message.providerId = receipt.providerId
+        message.from = receipt.from ?? message.from
+        message.sentAt = services.now()
+    }
+
     func deliver(_ claimed: Message) async {
         var message = claimed
         let channelTag = message.channel == .sms ? "[SMS]" : "[EMAIL]"
@@ -43,20 +52,34 @@ public struct MessageSender: Sendable {
                 message.reason = reason
             } else {
                 let driver = try await drivers(message.tenantId, message.channel)
-                let receipt = try await driver.send(OutgoingMessage(
+                let outgoing = OutgoingMessage(
                     tenantId: message.tenantId, id: message.id, channel: message.channel, template: message.template, to: message.to,
                     subject: message.subject,
                     text: message.body, html: message.bodyHtml,
                     statusCallback: "\(services.config.baseURL)/webhooks/twilio/\(message.tenantId)/status?message=\(message.id)"
-                ))
-                message.status = receipt.status
-                message.reason = nil
-                message.provider = receipt.provider
-                message.providerId = receipt.providerId
-                message.from = receipt.from ?? message.from
-                message.sentAt = services.now()
+                )
+                // The last attempt died while handing this message over: ask the provider first.
+                var check = HandoffCheck.notSent
+                if let handedAt = claimed.handedAt {
+                    check = try await driver.check(outgoing, handedAt: handedAt)
+                    services.logger.notice("\(channelTag) checked an interrupted hand-over", metadata: [
+                        "message_id": "\(message.id)", "outcome": "\(check == .notSent ? "not sent" : check == .unknown ? "unknown" : "sent")",
+                    ])
+                }
+                switch check {
+                case .sent(let receipt):
+                    record(receipt, on: &message)
+                case .notSent:
+                    try await store.markHanded(message, at: services.now(), on: services.database.sql)
+                    record(try await driver.send(outgoing), on: &message)
+                case .unknown:
+                    message.status = .failed
+                    message.reason = "interrupted while being handed to the provider; it may have gone out, so it was not sent again"
+                }
             }
+            message.handedAt = nil
         } catch DriverError.rejected(let code, let reason, let optedOut) {
+            message.handedAt = nil
             message.status = .failed
             message.reason = reason
             message.errorCode = code
@@ -70,6 +93,9 @@ public struct MessageSender: Sendable {
                                                     note: "provider error \(code)", actor: .system("sender"), now: services.now())
             }
         } catch {
+            // A provider that answered (or failed to) has settled this hand-over; only a look-up
+            // that failed leaves it open, to be asked again next time.
+            if claimed.handedAt == nil { message.handedAt = nil }
             let retry = message.attempts < Self.maxAttempts
             message.status = retry ? .queued : .failed
             // 1 h, 2 h, 4 h: providers' outages are rarely shorter.

@@ -96,6 +96,48 @@ public struct TwilioDriver: MessageDriver {
         throw DriverError.transient(lastProblem)
     }
 
+    struct Listed: Decodable {
+        struct Item: Decodable {
+            let sid: String
+            let body: String?
+            let from: String?
+            let date_created: String?
+        }
+        let messages: [Item]
+    }
+
+    /// Looks for the message among the recipient's newest messages on the account: same body,
+    /// created no earlier than a minute before it was handed over (clocks differ).
+    public func check(_ message: OutgoingMessage, handedAt: Date) async throws -> HandoffCheck {
+        // Form-encoded, so the number's "+" arrives as "+" (a bare "+" in a query means a space).
+        let query = Self.formEncode([("To", message.to), ("PageSize", "50")])
+        var request = HTTPClientRequest(url: "\(baseURL)/2010-04-01/Accounts/\(account.accountSid)/Messages.json?\(query)")
+        request.headers.add(name: "Authorization", value: "Basic " + Data("\(account.accountSid):\(account.authToken)".utf8).base64EncodedString())
+        request.headers.add(name: "Accept", value: "application/json")
+        let response = try await client.execute(request, timeout: Self.timeout)
+        let body = try await response.body.collect(upTo: 4 << 20)
+        guard response.status.code == 200 else { throw DriverError.transient("Twilio answered \(response.status.code) to a message look-up") }
+        guard let listed = try? JSONDecoder().decode(Listed.self, from: Data(buffer: body)) else {
+            throw DriverError.transient("Twilio's message list could not be read")
+        }
+        let earliest = handedAt.addingTimeInterval(-60)
+        let match = listed.messages.first { item in
+            guard item.body == message.text else { return false }
+            guard let created = item.date_created.flatMap(Self.rfc2822.date(from:)) else { return true }
+            return created >= earliest
+        }
+        guard let match else { return .notSent }
+        return .sent(DriverReceipt(provider: "twilio", providerId: match.sid, from: match.from ?? account.fromNumber, status: .sent))
+    }
+
+    /// Twilio's `date_created`, e.g. "Wed, 26 Nov 2026 01:00:00 +0000".
+    static let rfc2822: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return formatter
+    }()
+
     /// Twilio's commonest refusals in words a business owner understands.
     static func reason(code: Int?, status: Int) -> String {
         switch code {

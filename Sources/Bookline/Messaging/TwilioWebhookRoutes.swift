@@ -88,6 +88,7 @@ struct TwilioWebhookRoutes {
             else { return nil }
             message.provider = "twilio"
             message.providerId = sid
+            message.handedAt = nil
             if next.rank >= message.status.rank { message.status = next }
             if next == .delivered { message.deliveredAt = now }
             if let errorCode, !errorCode.isEmpty { message.errorCode = errorCode }
