@@ -105,6 +105,28 @@ struct EventStreamTests {
         }
     }
 
+    @Test func streamsWhoseClientsLeftFreeTheirPlacesForANewStreamAtOnce() async throws {
+        try await withLiveApp { _, services, url in
+            let tenant = try await services.makeTenant()
+            let port = try #require(URL(string: url)?.port)
+            let limit = services.tiers.tier("free").eventStreams
+            let tabs = try (0..<limit).map { _ in try RawEventStream.open(port: port, key: tenant.key) }
+            #expect(services.database.eventBus.streamCount(tenantId: tenant.id) == limit)
+            for tab in tabs { tab.hangUp() }
+            // A reload right away: the heartbeat (15 s) has not noticed the closed tabs yet.
+            let reload = try RawEventStream.open(port: port, key: tenant.key)  // throws unless 200
+            defer {
+                reload.hangUp()
+                services.database.eventBus.close()  // ends the streams now, not at their next heartbeat
+            }
+            // The other closed tabs end as their probe writes fail.
+            for _ in 0..<40 where services.database.eventBus.streamCount(tenantId: tenant.id) > 1 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(services.database.eventBus.streamCount(tenantId: tenant.id) == 1)
+        }
+    }
+
     @Test func pollingPagesTheSameEventsAndNeverAnotherTenants() async throws {
         try await withApp { client, services in
             let a = try await services.makeTenant("A Dental")

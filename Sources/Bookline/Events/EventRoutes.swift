@@ -72,8 +72,19 @@ struct EventRoutes {
         let db = services.database.sql
         let limit = services.tiers.tier(context.tenant.tier).eventStreams
         let bus = services.database.eventBus
-        guard let subscription = bus.subscribe(tenantId: tenantId, limit: limit,
-                                               heartbeat: .milliseconds(Int64(services.config.eventHeartbeatSeconds * 1000))) else {
+        let heartbeat = Duration.milliseconds(Int64(services.config.eventHeartbeatSeconds * 1000))
+        var subscription = bus.subscribe(tenantId: tenantId, limit: limit, heartbeat: heartbeat)
+        if subscription == nil {
+            // At the cap: streams whose clients left (a page reload) only notice when they next
+            // write, and a first write to a closed socket can still succeed (the peer answers it
+            // with a reset). Make them write twice, then look again.
+            for _ in 0..<2 {
+                bus.probe(tenantId: tenantId)
+                try await Task.sleep(for: .milliseconds(120))
+            }
+            subscription = bus.subscribe(tenantId: tenantId, limit: limit, heartbeat: heartbeat)
+        }
+        guard let subscription else {
             var problem = Problem(status: .tooManyRequests, slug: "too-many-streams", title: "Too many event streams",
                                   detail: "This account already has \(limit) open event streams (its tier's limit). Close one first.")
             problem.headers["Retry-After"] = "5"

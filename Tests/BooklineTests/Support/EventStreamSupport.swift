@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Bookline
 import Foundation
+import Glibc
 import HummingbirdTesting
 import NIOCore
 
@@ -97,4 +98,34 @@ final class SSEReader: @unchecked Sendable {
         let reader: SSEReader
         init(_ reader: SSEReader) { self.reader = reader }
     }
+}
+
+/// An event stream opened over a plain socket, so a test can hang up the way a browser tab
+/// does (the socket closes; nothing is said to the server).
+struct RawEventStream {
+    let socket: Int32
+
+    static func open(port: Int, key: String) throws -> RawEventStream {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { Glibc.close(fd); throw POSIXError(.ECONNREFUSED) }
+        let request = "GET /api/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nAccept: text/event-stream\r\n\r\n"
+        _ = request.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+        // Wait for the response head, so the server has taken the stream's place.
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let read = Glibc.recv(fd, &buffer, buffer.count, 0)
+        guard read > 0, String(decoding: buffer[..<read], as: UTF8.self).hasPrefix("HTTP/1.1 200") else {
+            Glibc.close(fd)
+            throw POSIXError(.EPROTO)
+        }
+        return RawEventStream(socket: fd)
+    }
+
+    func hangUp() { Glibc.close(socket) }
 }
