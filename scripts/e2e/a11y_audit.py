@@ -5,7 +5,7 @@ import importlib.resources
 import os
 import sys
 
-from client import call, chrome, staff_account
+from client import call, chrome, sign_in, staff_account
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -42,17 +42,6 @@ def keyboard_reaches(browser, element_id, label, presses=40):
         if browser.switch_to.active_element.get_attribute("id") == element_id:
             return
     failures.append(f"{label}: #{element_id} is not reached by the Tab key")
-
-
-def sign_in(browser, path, email, password, ready):
-    wait = WebDriverWait(browser, 15)
-    browser.get(BASE + path)
-    wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
-    browser.find_element(By.ID, "email").send_keys(email)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.ID, "login-button").click()
-    wait.until(lambda b: b.find_element(By.ID, ready).is_displayed())
-    return wait
 
 
 def main():

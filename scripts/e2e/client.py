@@ -43,3 +43,17 @@ def chrome(width=1200):
         options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": 800, "pixelRatio": 2}})
     options.binary_location = "/usr/bin/chromium"
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def sign_in(browser, path, email, password, ready="console"):
+    """Signs in on a page's own form and waits until the element `ready` shows."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    wait = WebDriverWait(browser, 15)
+    browser.get(BASE + path)
+    wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.ID, "login-button").click()
+    wait.until(lambda b: b.find_element(By.ID, ready).is_displayed())
+    return wait

@@ -2,7 +2,6 @@
 
     slack_capture.py PORT FOLDER     writes FOLDER/N.json with the body as sent
 """
-import json
 import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

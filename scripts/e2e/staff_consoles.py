@@ -8,7 +8,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from client import call, chrome, staff_account
+from client import call, chrome, sign_in, staff_account
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -28,17 +28,6 @@ def status_of(method, path, key=None, body=None):
 
 
 
-
-
-def sign_in(page, path, email, password):
-    wait = WebDriverWait(page, 15)
-    page.get(BASE + path)
-    wait.until(lambda b: b.find_element(By.ID, "sign-in").is_displayed())
-    page.find_element(By.ID, "email").send_keys(email)
-    page.find_element(By.ID, "password").send_keys(password)
-    page.find_element(By.ID, "login-button").click()
-    wait.until(lambda b: b.find_element(By.ID, "console").is_displayed())
-    return wait
 
 
 def rows(page, table):
