@@ -95,6 +95,19 @@ struct IsolationMatrixTests {
     }
 
     @Test func anotherTenantNeverSeesOrChangesAsResources() async throws {
+        try await Self.matrix(label: "isolation matrix")
+    }
+
+    /// The same matrix with the stores' own tenant filters dropped from every statement of a
+    /// tenant-resolved request: row-level security alone must give the same answers.
+    @Test(.enabled(if: TestDatabase.engine == .postgres, "row-level security is PostgreSQL's"))
+    func rowLevelSecurityAloneKeepsTheMatrixClean() async throws {
+        try await TenantScope.$withoutAppFilterForTesting.withValue(true) {
+            try await Self.matrix(label: "isolation matrix, row-level security alone")
+        }
+    }
+
+    static func matrix(label: String) async throws {
         let clock = TestClock(Self.now)
         try await withApp(now: clock.closure) { client, services in
             let a = try await services.makeTenant("A Dental")
@@ -163,7 +176,7 @@ struct IsolationMatrixTests {
             let lead = try await client.request(.get, "/api/leads/\(fixture.ids["lead"]!)", key: a.key).json()
             #expect(lead["status"] as? String != "not_interested" && lead["notes"] as? String != "changed by B")
             #expect(try await client.request(.get, "/api/appointments/\(fixture.ids["appointment"]!)", key: a.key).json()["status"] as? String == "booked")
-            print("isolation matrix: \(operations.count) operations, \(cells) cells, \(leaks.count) leaks")
+            print("\(label): \(operations.count) operations, \(cells) cells, \(leaks.count) leaks")
             #expect(leaks.isEmpty, "\(leaks.joined(separator: "\n"))")
             #expect(operations.count >= 15)
         }

@@ -58,6 +58,28 @@ struct RowLevelSecurityTests {
         }
     }
 
+    /// The switch the isolation matrix runs under really removes the stores' tenant filters
+    /// (else "RLS alone" would prove nothing): B asking for A's leads by tenant id gets its own.
+    @Test(.enabled(if: TestDatabase.engine == .postgres, "row-level security is PostgreSQL's"))
+    func theTestSwitchDropsTheApplicationsTenantFilter() async throws {
+        try await withApp { client, services in
+            let a = try await services.makeTenant("A Dental")
+            let b = try await services.makeTenant("B Dental")
+            _ = try await client.createLead(#"{"phone": "07400100001"}"#, key: a.key)
+            _ = try await client.createLead(#"{"phone": "07400100002"}"#, key: b.key)
+            func leads(of tenant: String) async throws -> [String] {
+                try await services.database.sql.raw("SELECT tenant_id FROM leads WHERE tenant_id = \(bind: tenant)").all()
+                    .map { try $0.decode(column: "tenant_id", as: String.self) }
+            }
+            try await TenantScope.$current.withValue(b.id) {
+                let filtered = try await leads(of: a.id)
+                #expect(filtered.isEmpty, "filter and wall")
+                let unfiltered = try await TenantScope.$withoutAppFilterForTesting.withValue(true) { try await leads(of: a.id) }
+                #expect(unfiltered == [b.id], "the filter is gone; the wall shows B's own rows only")
+            }
+        }
+    }
+
     /// How a table names its tenant: idempotency keys are scoped `tenant:ID`.
     static func value(_ table: DataRegistry.Table, _ tenant: String) -> String {
         table.name == "idempotency_keys" ? "tenant:\(tenant)" : tenant

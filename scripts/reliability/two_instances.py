@@ -602,17 +602,19 @@ def sigterm_with_stream(load_tenant):
     for pid in PIDS.values():
         os.kill(pid, 15)
     exited = {}
-    while time.monotonic() - sent < 10 and len(exited) < 2:
+    # Before the fix SIGTERM never finished while a stream was open. Stopping drains the HTTP
+    # server and closes the database pools; just after the outage above that has taken over 10 s
+    # on a loaded machine, so the bound is 30 s and the time is printed.
+    limit = 30
+    while time.monotonic() - sent < limit and len(exited) < 2:
         for name, pid in PIDS.items():
             if name not in exited and not alive(pid):
                 exited[name] = time.monotonic() - sent
         time.sleep(0.1)
-    # B holds no open stream, but streams whose clients went away earlier linger until a
-    # heartbeat write fails (up to two heartbeats), so its time is reported, not checked.
-    note("B stopped " + (f"{exited['B']:.1f} s after SIGTERM" if "B" in exited else "not within 10 s of SIGTERM"))
-    check("shutdown: SIGTERM stops A within 10 s while an event stream is open on it", "A" in exited,
+    note("B stopped " + (f"{exited['B']:.1f} s after SIGTERM" if "B" in exited else f"not within {limit} s of SIGTERM"))
+    check(f"shutdown: SIGTERM stops A within {limit} s while an event stream is open on it", "A" in exited,
           f"after {exited['A']:.1f} s" if "A" in exited else
-          "still running after 10 s, the stream still open" if stream.thread.is_alive() else "still running after 10 s")
+          f"still running after {limit} s, the stream still open" if stream.thread.is_alive() else f"still running after {limit} s")
     stream.close()
 
 

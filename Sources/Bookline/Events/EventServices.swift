@@ -62,7 +62,9 @@ struct PostgresEventListener: Service, CustomStringConvertible {
                 guard !Task.isCancelled && !Task.isShuttingDownGracefully else { break }
                 attempt += 1
                 logger.warning("event listener reconnecting", metadata: ["attempt": "\(attempt)", "error": "\(TransientError.kind(of: error))"])
-                try? await Task.sleep(for: .seconds(min(30, attempt)))
+                // A shutdown during the back-off must not wait it out.
+                let pause = Duration.seconds(min(30, attempt))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             }
         }
     }

@@ -11,6 +11,9 @@ import SQLKit
 /// work, which sees every row.
 public enum TenantScope {
     @TaskLocal public static var current: String?
+    /// Test-only: the stores' own `tenant_id = ?` filters are dropped from a tenant-scoped
+    /// request's statements, so a test can prove row-level security alone keeps tenants apart.
+    @TaskLocal public static var withoutAppFilterForTesting = false
 }
 
 /// PostgreSQL access that tells the server, on the same connection and just before each
@@ -31,6 +34,7 @@ struct TenantScopedPostgres: SQLDatabase {
         // Read here: the pool may run the closure below in another task.
         let tenant = TenantScope.current ?? ""
         let level = queryLogLevel
+        let query: any SQLExpression = TenantScope.withoutAppFilterForTesting && !tenant.isEmpty ? WithoutTenantFilter(query) : query
         return database.withConnection { connection in
             let scoped = Self.scope(connection, to: tenant)
             let result = connection.sql(queryLogLevel: level).execute(sql: query, onRow)
@@ -45,10 +49,12 @@ struct TenantScopedPostgres: SQLDatabase {
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         let tenant = TenantScope.current ?? ""
         let level = queryLogLevel
+        let unfiltered = TenantScope.withoutAppFilterForTesting && !tenant.isEmpty
         let box = try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 try await Self.scope(connection, to: tenant).get()
-                return UncheckedBox(value: try await closure(connection.sql(queryLogLevel: level)))
+                let session: any SQLDatabase = connection.sql(queryLogLevel: level)
+                return UncheckedBox(value: try await closure(unfiltered ? WithoutTenantFilterDatabase(base: session) : session))
             }
         }.get()
         return box.value
@@ -63,6 +69,38 @@ struct TenantScopedPostgres: SQLDatabase {
             PostgresQuery(unsafeSQL: "SELECT set_config('app.tenant_id', $1, false)", binds: binds),
             logger: connection.logger
         ).map { _ in }
+    }
+}
+
+/// A statement with every `tenant_id = $n` comparison made `TRUE` (see
+/// `TenantScope.withoutAppFilterForTesting`).
+private struct WithoutTenantFilter: SQLExpression {
+    let base: any SQLExpression
+    init(_ base: any SQLExpression) { self.base = base }
+
+    func serialize(to serializer: inout SQLSerializer) {
+        var inner = SQLSerializer(database: serializer.database)
+        base.serialize(to: &inner)
+        serializer.sql += inner.sql.replacing(/(?:\b[a-z_]+\.)?tenant_id\s*=\s*\$\d+/, with: "TRUE")
+        serializer.binds += inner.binds
+    }
+}
+
+/// A session whose statements all go through `WithoutTenantFilter`.
+private struct WithoutTenantFilterDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        base.execute(sql: WithoutTenantFilter(query), onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        try await base.execute(sql: WithoutTenantFilter(query), onRow)
     }
 }
 
