@@ -40,12 +40,12 @@ extension Database {
     /// Tells the other instances to forget `target` (PostgreSQL; one instance on SQLite has
     /// nothing to tell). Failing to notify is logged, not thrown: the change itself is
     /// committed, and the other instances' caches still expire on their own.
-    func broadcast(_ target: CacheInvalidation, logger: Logger? = nil) async {
+    func broadcast(_ target: CacheInvalidation) async {
         guard engine == .postgres else { return }
         do {
             try await sql.raw("SELECT pg_notify(\(bind: CacheInvalidation.channel), \(bind: target.payload))").run()
         } catch {
-            logger?.warning("cache invalidation not broadcast", metadata: ["error": "\(TransientError.kind(of: error))"])
+            logger.warning("cache invalidation not broadcast", metadata: ["error": "\(TransientError.kind(of: error))"])
         }
     }
 }

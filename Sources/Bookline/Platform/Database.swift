@@ -20,10 +20,13 @@ public final class Database: Sendable {
     private let writeLock: AsyncLock?
     /// Wakes event streams on this instance after a transaction that wrote events commits.
     public let eventBus = EventBus()
+    /// For what the handle itself reports (a cache invalidation it could not broadcast).
+    let logger: Logger
 
-    init(engine: Engine, sql: any SQLDatabase, closePool: @escaping @Sendable () async throws -> Void) {
+    init(engine: Engine, sql: any SQLDatabase, logger: Logger, closePool: @escaping @Sendable () async throws -> Void) {
         self.engine = engine
         self.sql = sql
+        self.logger = logger
         self.closePool = closePool
         self.writeLock = engine == .sqlite ? AsyncLock() : nil
     }
@@ -139,7 +142,7 @@ public final class Database: Sendable {
             on: MultiThreadedEventLoopGroup.singleton
         )
         let database = PooledSQLiteDatabase(pool: pool, logger: poolLogger(logger))
-        return Database(engine: .sqlite, sql: database.sql(), closePool: {
+        return Database(engine: .sqlite, sql: database.sql(), logger: logger, closePool: {
             try await pool.shutdownAsync()
             // A connection still leased when the pool shuts down is closed on these threads when
             // it comes back; stopping them at once left such a connection open (and SQLiteNIO
@@ -167,6 +170,7 @@ public final class Database: Sendable {
         return Database(
             engine: .postgres,
             sql: TenantScopedPostgres(database: database, base: database.sql()),
+            logger: logger,
             closePool: { try await pool.shutdownAsync() }
         )
     }
