@@ -16,6 +16,11 @@ struct BooklineCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self, Admin.self, Keys.self, Leads.self, Tenants.self, RetentionCommand.self, Report.self, Audit.self, Backup.self, Restore.self, Worker.self, Jobs.self, Bench.self, Version.self],
         defaultSubcommand: Serve.self
     )
+
+    static func main() async {
+        EventLoopExecutor.install()
+        await main(nil)
+    }
 }
 
 /// Shared start-up: parse the environment, set up logging, and turn any failure into one

@@ -26,6 +26,18 @@ import Testing
     func rejectsNonIds(text: String) {
         #expect(!Identifier.isValid(text))
     }
+
+    /// The byte-level check answers as Foundation's parser does, on near misses too.
+    @Test(arguments: [
+        "0195d2a4-7c1e-7b3a-9f00-1234567890ab", "0195D2A4-7C1E-7B3A-9F00-1234567890AB",
+        "0195d2a4-7c1e-7b3a-9f00-1234567890a", "0195d2a4-7c1e-7b3a-9f00-1234567890abc",
+        "0195d2a47c1e-7b3a-9f00-1234567890ab-", "0195d2a4-7c1e-7b3a-9f00-1234567890ag",
+        "0195d2a4-7c1e-7b3a-9f00-1234567890a\u{e9}", "{195d2a4-7c1e-7b3a-9f00-1234567890ab}",
+        "0195d2a4 7c1e 7b3a 9f00 1234567890ab", "0195d2a4-7c1e-7b3a-9f00-12345678\u{663}0ab",
+    ])
+    func agreesWithFoundation(text: String) {
+        #expect(Identifier.isValid(text) == (text.count == 36 && UUID(uuidString: text) != nil))
+    }
 }
 
 @Suite struct BackoffTests {

@@ -57,4 +57,21 @@ struct ISOTimeTests {
             "c": .object(["z": .string(""), "y": .null]),
         ]))
     }
+
+    /// `GET /api/me` is rendered by `JSONWriter`: its bytes must be what the API's JSONEncoder
+    /// writes for the same value, with or without the optional fields and with every escape.
+    @Test(arguments: [true, false])
+    func meIsRenderedAsJSONEncoderWouldRenderIt(withTenant: Bool) throws {
+        let tricky = "Smith & \"Sons\" / Zahnärzte 🦷 \\ tab\t nul\u{00} line\n"
+        let me = MeRoutes.MeResponse(
+            principal: .init(type: "api_key", id: "0195d2a4-7c1e-7b3a-9f00-1234567890ab"),
+            role: withTenant ? nil : "admin",
+            tenant: withTenant ? .init(id: "t-1", slug: "smith-sons", businessName: tricky, tier: "pro", status: "active") : nil,
+            scopes: withTenant ? ["leads:read", "leads:write"] : [],
+            authenticatedWith: withTenant ? "api_key" : "jwt"
+        )
+        var rendered: [UInt8] = []
+        JSONWriter.append(me.json, to: &rendered)
+        #expect(rendered == Array(try JSONEncoder.bookline.encode(me)))
+    }
 }

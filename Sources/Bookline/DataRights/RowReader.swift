@@ -93,7 +93,7 @@ extension JSONValue {
     var jsonLine: Data {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        JSONLineWriter.append(self, to: &bytes)
+        JSONWriter.append(self, to: &bytes)
         return Data(bytes)
     }
 }

@@ -39,11 +39,19 @@ public struct Authenticator: Sendable {
             guard header.utf8.count > 7, header.utf8.prefix(7).map({ $0 | 0x20 }) == Array("bearer ".utf8) else {
                 throw Problem.unauthorized("Use Authorization: Bearer <API key or access token>.")
             }
-            let credential = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            let credential = trimmingSpaces(header.utf8.dropFirst(7))
             guard !credential.isEmpty else { throw Problem.unauthorized("Use Authorization: Bearer <API key or access token>.") }
             return credential
         }
-        return request.headers[apiKeyHeader].map { $0.trimmingCharacters(in: .whitespaces) }
+        return request.headers[apiKeyHeader].map { trimmingSpaces($0.utf8[...]) }
+    }
+
+    /// The value without the spaces and tabs HTTP allows around it. Foundation's
+    /// `trimmingCharacters(in:)` costs several percent of an authenticated request.
+    private static func trimmingSpaces(_ bytes: Substring.UTF8View) -> String {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(Substring(bytes[first...last]))
     }
 
     /// A parsed key (its checksum already checked), as /api/auth/token presents it.
