@@ -102,6 +102,39 @@ struct FollowUpTests {
         }
     }
 
+    /// A STOP reply or an opt-out through the API ends the sequence at once; a platform-wide
+    /// opt-out (which leaves the lead's status alone) ends it when the next step comes due,
+    /// and that step neither messages nor records a call task.
+    @Test func optOutsStopTheSequence() async throws {
+        let clock = TestClock(Self.tuesday10am)
+        try await withApp(now: clock.closure) { client, services in
+            let tenant = try await services.makeTenant()
+            _ = try await client.createLead(#"{"phone": "07400 100505"}"#, key: tenant.key)
+            try await Self.call(client, key: tenant.key, phone: "07400100505", outcome: "no_answer", at: clock.now, id: "c-1")
+            #expect(try await Self.timetable(services, from: clock.now).count == 6)
+            let added = try await client.request(.post, "/api/opt-outs", key: tenant.key, json: #"{"phone": "07400 100505", "reason": "sms_stop"}"#)
+            #expect(added.status == .created)
+            #expect(try await Self.timetable(services, from: clock.now).isEmpty)
+
+            let lead = try await client.createLead(#"{"phone": "07400 100506"}"#, key: tenant.key)
+            try await Self.call(client, key: tenant.key, phone: "07400100506", outcome: "interested", at: clock.now, id: "c-2")
+            let admin = try await services.makePlatformUser(role: .admin)
+            let token = try await login(client, email: admin.email, password: admin.password)
+            let global = try await client.request(.post, "/api/admin/opt-outs", key: token, json: #"{"phone": "+447400100506"}"#)
+            #expect(global.status == .created)
+            #expect(try await client.request(.get, "/api/leads/\(lead["id"] as! String)", key: tenant.key).json()["status"] as? String != "opted_out")
+            clock.advance(by: 86_400 + 60)  // the email (+2h), SMS (+6h) and call (+1d) steps are due
+            _ = try await JobWorker(services: services, concurrency: 8).runOnce()
+            #expect(try await Self.timetable(services, from: clock.now).isEmpty)
+            let sent = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM messages WHERE lead_id = \(bind: lead["id"] as! String) AND status <> 'blocked'")
+                .first()?.decode(column: "n", as: Int.self)
+            #expect(sent == 0)
+            let tasks = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM events WHERE type = 'call_task_created'")
+                .first()?.decode(column: "n", as: Int.self)
+            #expect(tasks == 0)
+        }
+    }
+
     @Test func aTenantsOwnSequenceReplacesThePlatformsUntilReset() async throws {
         let clock = TestClock(Self.tuesday10am)
         try await withApp(now: clock.closure) { client, services in

@@ -57,8 +57,10 @@ enum FollowUps {
         else { return services.logger.info("[FOLLOW-UP] skipped: lead or tenant gone", metadata: ["job_id": "\(job.id)"]) }
         let upcoming = try await AppointmentStore().list(tenantId: tenantId, filter: .init(from: now, leadId: lead.id), limit: 5, on: db)
             .contains { $0.status.holdsSlot }
-        if FollowUpPlan.stops(lead.status) || upcoming {
-            let reason = upcoming ? "lead has an appointment" : "lead is \(lead.status.rawValue)"
+        // A platform-wide opt-out leaves the lead's status alone, so the list is asked too.
+        let optedOut = try await services.optOuts.isOptedOut(tenantId: tenantId, phone: lead.phone, now: now)
+        if FollowUpPlan.stops(lead.status) || upcoming || optedOut {
+            let reason = upcoming ? "lead has an appointment" : optedOut ? "lead is opted out" : "lead is \(lead.status.rawValue)"
             _ = try await services.database.transaction { db in
                 try await stop(leadId: lead.id, reason: reason, engine: services.database.engine, now: now, on: db)
             }

@@ -80,6 +80,7 @@ public struct OptOutService: Sendable {
             try await leads.update(lead, on: db)
             try await events.append([.lead("lead_opted_out", lead.id, ["from": previous.rawValue, "to": "opted_out", "reason": reason])],
                                     tenantId: tenantId, on: db, now: now)
+            try await FollowUps.stop(leadId: lead.id, reason: "lead opted out", engine: database.engine, now: now, on: db)
         }
         try await audit.append(AuditEntry(
             tenantId: tenantId, actor: actor, action: "opt_out.created", targetType: "opt_out", targetId: optOut.id,
