@@ -1,4 +1,4 @@
-import Bookline
+@testable import Bookline
 import BooklineCore
 import Foundation
 import HummingbirdTesting
@@ -12,10 +12,24 @@ struct ErasureTests {
         return try await login(client, email: user.email, password: user.password)
     }
 
+    /// Exported tables in which `SubjectScope` can find a person's rows (subject_exports, sealed
+    /// and never exported, has no filter): probed with a scope naming one of everything.
+    static var tablesWithSubjectFilter: [String] {
+        let probe = SubjectScope(engine: .sqlite, tenantId: "t", phones: ["+447400100000"], emails: ["x@example.org"],
+                                 leadIds: ["l"], appointmentIds: ["a"], callIds: ["c"], messageIds: ["m"], phoneHashes: ["h"])
+        return DataRegistry.exportedTables.map(\.name).filter { $0 != "subject_exports" && probe.filter(for: $0) != nil }
+    }
+
+    /// Found by phone, the person's rows come back from every table that can hold them: the
+    /// fixture's lead, messages, call, appointment, import report and opt-out, plus an error log.
     @Test func subjectExportFindsThePersonInEveryTable() async throws {
         let clock = TestClock(DataSubjectFixture.now)
         try await withApp(now: clock.closure) { client, services in
             let seeded = try await DataSubjectFixture.seed(client, services)
+            // No code path writes an address into error_logs (they are kept free of them), so
+            // this one is recorded directly, as a provider's message quoting the number might be.
+            await services.errors.record(ErrorReport(tenantId: seeded.tenant.id, service: "sms", errorType: "provider_error",
+                                                     message: "Twilio refused \(DataSubjectFixture.phone)", severity: .warning))
             let token = try await Self.compliance(client, services)
             let response = try await client.request(.post, "/api/compliance/subject-export", key: token, json: """
                 {"tenantId": "\(seeded.tenant.id)", "phone": "07400 100777"}
@@ -25,9 +39,17 @@ struct ErasureTests {
             #expect(document["format"] as? String == "bookline.subject-export.v1")
             #expect((document["subject"] as? [String: Any])?["phone"] as? String == DataSubjectFixture.phone)
             let data = try #require(document["data"] as? [String: [[String: Any]]])
-            for table in ["leads", "messages", "calls", "appointments", "appointment_slots", "events", "audit_log", "jobs"] {
+            let tables = Self.tablesWithSubjectFilter
+            // Every table an erasure touches is one the scope can search (so none drops out of this check).
+            #expect(Set(tables) == Set(DataRegistry.exportedTables.filter { $0.erasure != .none }.map(\.name)), "\(tables)")
+            for table in tables {
                 #expect((data[table]?.count ?? 0) > 0, "subject export has no \(table) rows")
             }
+            #expect(data["opt_outs"]?.first?["phone_e164"] as? String == DataSubjectFixture.phone)
+            #expect(data["opt_outs"]?.first?["note"] as? String == "Asked at reception")
+            let importRows = (data["lead_imports"]?.first?["summary"] as? [String: Any])?["rows"] as? [[String: Any]]
+            #expect(importRows?.first?["phone"] as? String == DataSubjectFixture.phone, "\(data["lead_imports"] ?? [])")
+            #expect((data["error_logs"]?.first?["message"] as? String)?.contains(DataSubjectFixture.phone) == true)
             #expect(data["leads"]?.count == 1 && data["leads"]?.first?["email"] as? String == DataSubjectFixture.email)
             // Found by phone, the lead's email and its email message come along too.
             #expect(data["messages"]?.contains { $0["to_address"] as? String == DataSubjectFixture.email } == true)
@@ -50,6 +72,92 @@ struct ErasureTests {
             #expect(done["status"] as? String == "completed")
             let jobData = (done["document"] as? [String: Any])?["data"] as? [String: [[String: Any]]]
             #expect(jobData?["leads"]?.first?["phone_e164"] as? String == DataSubjectFixture.phone)
+        }
+    }
+
+    /// Past the inline threshold (BOOKLINE_SUBJECT_EXPORT_INLINE_ROWS) an export asked for
+    /// without `async` still runs as a job: 202 and a Location to poll. A smaller one stays inline.
+    @Test func aSubjectExportOverTheInlineThresholdRunsAsAJob() async throws {
+        let clock = TestClock(DataSubjectFixture.now)
+        try await withApp(configure: { $0.subjectExportInlineRows = 5 }, now: clock.closure) { client, services in
+            let seeded = try await DataSubjectFixture.seed(client, services)
+            let token = try await Self.compliance(client, services)
+            let response = try await client.request(.post, "/api/compliance/subject-export", key: token, json: """
+                {"tenantId": "\(seeded.tenant.id)", "phone": "07400100777"}
+                """)
+            #expect(response.status == .accepted)
+            let queued = try response.json()
+            let id = try #require(queued["id"] as? String)
+            #expect(response.headers[.location] == "/api/compliance/subject-exports/\(id)")
+            #expect(queued["status"] as? String == "pending" && queued["document"] == nil)
+            let mode = try await services.database.sql.raw("""
+                SELECT details FROM audit_log WHERE tenant_id = \(bind: seeded.tenant.id) AND action = 'subject.exported'
+                """).first()?.decode(column: "details", as: String.self)
+            #expect(mode?.contains(#""mode":"job""#) == true, "\(mode ?? "no audit row")")
+
+            // Someone with no rows yet is under the threshold: answered at once. Their document
+            // holds just the audit entry of this very export (it names them).
+            let small = try await client.request(.post, "/api/compliance/subject-export", key: token, json: """
+                {"tenantId": "\(seeded.tenant.id)", "phone": "07400100999"}
+                """)
+            #expect(small.status == .ok && small.headers[.location] == nil)
+            let smallData = try #require(try small.json()["data"] as? [String: [[String: Any]]], "\(small.text)")
+            #expect(Array(smallData.keys) == ["audit_log"] && smallData["audit_log"]?.count == 1)
+            #expect((smallData["audit_log"]?.first?["details"] as? [String: Any])?["mode"] as? String == "inline")
+
+            let worker = JobWorker(services: services, concurrency: 8)
+            while try await worker.runOnce() > 0 {}
+            let done = try await client.request(.get, "/api/compliance/subject-exports/\(id)", key: token).json()
+            #expect(done["status"] as? String == "completed")
+            let manifest = (done["document"] as? [String: Any])?["manifest"] as? [[String: Any]] ?? []
+            #expect(manifest.compactMap { $0["rows"] as? Int }.reduce(0, +) > 5)
+        }
+    }
+
+    /// An erasure also removes the person's subject exports, finished (the sealed document holds
+    /// their data) or still queued: the receipt counts them, their status URLs answer 404, and the
+    /// queued job finds nothing to write. Another person's export in the tenant stays.
+    @Test func erasureRemovesThePersonsSubjectExports() async throws {
+        let clock = TestClock(DataSubjectFixture.now)
+        try await withApp(now: clock.closure) { client, services in
+            let seeded = try await DataSubjectFixture.seed(client, services)
+            let tenant = seeded.tenant
+            let token = try await Self.compliance(client, services)
+            func queue(_ who: String) async throws -> String {
+                let response = try await client.request(.post, "/api/compliance/subject-export", key: token, json: """
+                    {"tenantId": "\(tenant.id)", \(who), "async": true}
+                    """)
+                #expect(response.status == .accepted)
+                return try #require(try response.json()["id"] as? String)
+            }
+            func status(_ id: String) async throws -> TestResponse {
+                try await client.request(.get, "/api/compliance/subject-exports/\(id)", key: token)
+            }
+            let worker = JobWorker(services: services, concurrency: 8)
+            let finished = try await queue(#""phone": "07400100777""#)
+            let other = try await queue(#""phone": "07400101000""#)
+            while try await worker.runOnce() > 0 {}
+            #expect(try await status(finished).json()["status"] as? String == "completed")
+            // Asked by email, still pending when the erasure (by phone) comes.
+            let pending = try await queue(#""email": "\#(DataSubjectFixture.email)""#)
+            #expect(try await status(pending).json()["status"] as? String == "pending")
+
+            let erased = try await client.request(.post, "/api/compliance/erasure", key: token, json: """
+                {"tenantId": "\(tenant.id)", "phone": "07400100777", "reason": "Art. 17 request #43"}
+                """)
+            #expect(erased.status == .created)
+            let counts = try #require(try erased.json()["counts"] as? [String: Int])
+            #expect(counts["subject_exports"] == 2, "\(counts)")
+            #expect(try await status(finished).status == .notFound)
+            #expect(try await status(pending).status == .notFound)
+            #expect(try await status(other).json()["status"] as? String == "completed")
+
+            // The queued job runs after all and brings nothing back.
+            while try await worker.runOnce() > 0 {}
+            #expect(try await status(pending).status == .notFound)
+            let left = try await services.database.sql.raw("SELECT id FROM subject_exports WHERE tenant_id = \(bind: tenant.id)").all()
+                .map { try $0.decode(column: "id", as: String.self) }
+            #expect(left == [other])
         }
     }
 
@@ -111,6 +219,11 @@ struct ErasureTests {
             #expect(traces == [], "\(traces)")
             #expect(try await DataSubjectFixture.traces(of: DataSubjectFixture.email, in: services) == [])
             #expect(try await DataSubjectFixture.traces(of: "Jane Subject", in: services) == [])
+            // The fixture's opt-out stays (by hash) without its number or note.
+            let optOut = try await services.database.sql.raw("""
+                SELECT phone_e164, note FROM opt_outs WHERE tenant_id = \(bind: tenant.id)
+                """).all().map { [try $0.decode(column: "phone_e164", as: String?.self), try $0.decode(column: "note", as: String?.self)] }
+            #expect(optOut == [[nil, nil]])
             // Anonymised, not deleted: the call still counts in analytics.
             #expect(try await services.database.sql.raw("SELECT COUNT(*) AS n FROM calls WHERE tenant_id = \(bind: tenant.id)").first()?
                 .decode(column: "n", as: Int.self) == 1)

@@ -162,6 +162,18 @@ struct GoogleCalendarTests {
                 #expect((event["end"] as? [String: String])?["dateTime"] == "2026-10-21T09:00:00Z")
                 #expect((event["summary"] as? String)?.hasPrefix("Check-up: ") == true)
 
+                // Moved to the other free hour: the same event is patched with the new times.
+                let moved = try await client.request(.patch, "/api/appointments/\(id)", key: tenant.key, json: #"{"start": "2026-10-21T10:00:00Z"}"#)
+                #expect(moved.status == .ok, "\(moved.text)")
+                while try await JobWorker(services: services, concurrency: 8).runOnce() > 0 {}
+                let patches = google.all.filter { $0.method == "PATCH" }
+                #expect(patches.map(\.path) == ["/calendar/v3/calendars/clinic@example.com/events/evt123"])
+                #expect(google.all.filter { $0.method == "POST" && $0.path.hasSuffix("/events") }.count == 1, "no second event")
+                let patched = try JSONSerialization.jsonObject(with: Data((patches.first?.body ?? "{}").utf8)) as! [String: Any]
+                #expect((patched["start"] as? [String: String])?["dateTime"] == "2026-10-21T10:00:00Z")
+                #expect((patched["end"] as? [String: String])?["dateTime"] == "2026-10-21T11:00:00Z")
+                #expect(patches.first?.authorization == "Bearer ya29.fake")
+
                 _ = try await client.request(.patch, "/api/appointments/\(id)", key: tenant.key, json: #"{"status": "cancelled", "cancelReason": "Ill"}"#)
                 _ = try await JobWorker(services: services, concurrency: 8).runOnce()
                 #expect(google.all.last.map { "\($0.method) \($0.path)" } == "DELETE /calendar/v3/calendars/clinic@example.com/events/evt123")

@@ -5,7 +5,8 @@ import SQLKit
 
 /// One person's footprint in a tenant, seeded through the API: a lead with name, email and
 /// notes, an SMS and an email to them, a call from their number, an appointment (with its
-/// confirmation messages) and an opt-out-free history of events and audit rows.
+/// confirmation messages), an import report naming their number, and last (it blocks later
+/// messages) an opt-out of that number; plus the events and audit rows all of that leaves.
 enum DataSubjectFixture {
     static let now = AppointmentTests.now
     static let phone = "+447400100777"
@@ -35,6 +36,14 @@ enum DataSubjectFixture {
             throw JSONShapeError(text: "seed: \(response.status) \(response.text)")
         }
         _ = try await services.messageSender.sweep()
+        // Their number again in an import file: the stored report lists the row (a duplicate).
+        let imported = try await client.importLeads("phone,name\n\(phone),Jane Subject\n", key: tenant.key)
+        // Last: once opted out, nothing more is sent to them.
+        let optOut = try await client.request(.post, "/api/opt-outs", key: tenant.key,
+                                              json: #"{"phone": "\#(phone)", "reason": "request", "note": "Asked at reception"}"#)
+        for response in [imported, optOut] where !(200..<300).contains(Int(response.status.code)) {
+            throw JSONShapeError(text: "seed: \(response.status) \(response.text)")
+        }
         return Seeded(tenant: tenant, leadId: leadId, otherLeadId: others[0])
     }
 
