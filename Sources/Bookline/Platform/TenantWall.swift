@@ -38,7 +38,7 @@ struct TenantScopedPostgres: SQLDatabase {
         return database.withConnection { connection in
             let scoped = Self.scope(connection, to: tenant)
             let result = connection.sql(queryLogLevel: level).execute(sql: query, onRow)
-            return scoped.and(result).map { _ in }
+            return ClosedConnectionWatch.guarding(scoped.and(result).map { _ in }, on: connection)
         }
     }
 
@@ -51,11 +51,11 @@ struct TenantScopedPostgres: SQLDatabase {
         let level = queryLogLevel
         let unfiltered = TenantScope.withoutAppFilterForTesting && !tenant.isEmpty
         let box = try await database.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask {
+            ClosedConnectionWatch.guarding(connection.eventLoop.makeFutureWithTask {
                 try await Self.scope(connection, to: tenant).get()
                 let session: any SQLDatabase = connection.sql(queryLogLevel: level)
                 return UncheckedBox(value: try await closure(unfiltered ? WithoutTenantFilterDatabase(base: session) : session))
-            }
+            }, on: connection)
         }.get()
         return box.value
     }
