@@ -25,7 +25,10 @@ public func buildServingGroup(
     let services = try await AppServices.make(config: config, logger: logger)
     let app = try buildApplication(services, onServerRunning: onServerRunning)
     return ServiceGroup(configuration: .init(
-        services: [.init(service: app), .init(service: EventStreamShutdownService(bus: services.database.eventBus))],
+        services: [
+            .init(service: app.timed("application", logger: logger)),
+            .init(service: EventStreamShutdownService(bus: services.database.eventBus).timed("event streams", logger: logger)),
+        ],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
     ))
@@ -54,26 +57,26 @@ public func buildApplication(
 
 /// What runs beside the HTTP server until shutdown.
 func backgroundServices(_ services: AppServices) -> [any Service] {
-    var list: [any Service] = [DatabaseLifecycleService(database: services.database)]
+    var list: [(String, any Service)] = [("database pool", DatabaseLifecycleService(database: services.database))]
     if services.config.runsDatabaseProbe {
-        list.append(DatabaseProbeService(
+        list.append(("database probe", DatabaseProbeService(
             monitor: services.databaseHealth,
             errors: services.errors,
             interval: .milliseconds(Int64(services.config.databaseProbeInterval * 1000))
-        ))
+        )))
     }
-    list.append(ImportRunnerService(runner: services.importRunner))
-    list.append(EventStreamShutdownService(bus: services.database.eventBus))
+    list.append(("import runner", ImportRunnerService(runner: services.importRunner)))
+    list.append(("event streams (inner)", EventStreamShutdownService(bus: services.database.eventBus)))
     if case .postgres(let url) = services.config.storage,
        let listener = try? PostgresEventListener(url: url, bus: services.database.eventBus, logger: services.logger,
                                                  forget: services.forget, forgetAll: services.forgetAll) {
-        list.append(listener)
+        list.append(("event listener", listener))
     }
-    if services.config.runsWorker { list.append(services.workerService()) }
+    if services.config.runsWorker { list.append(("job worker", services.workerService())) }
     if services.config.runsSender {
-        list.append(MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000))))
+        list.append(("message sender", MessageSenderService(sender: services.messageSender, interval: .milliseconds(Int64(services.config.senderInterval * 1000)))))
     }
-    return list
+    return list.map { name, service in service.timed(name, logger: services.logger) }
 }
 
 /// Every route and middleware. Outermost first: request id, security headers, access log,
