@@ -18,17 +18,21 @@ public final class Database: Sendable {
     /// SQLite allows one writer at a time; queueing write transactions here (instead of in
     /// SQLite's busy handler, which sleeps on a pool thread) keeps them fair and cheap.
     private let writeLock: AsyncLock?
+    /// SQLite's write transactions run on this connection, never waiting behind reads.
+    private let writer: SQLiteWriter?
     /// Wakes event streams on this instance after a transaction that wrote events commits.
     public let eventBus = EventBus()
     /// For what the handle itself reports (a cache invalidation it could not broadcast).
     let logger: Logger
 
-    init(engine: Engine, sql: any SQLDatabase, logger: Logger, closePool: @escaping @Sendable () async throws -> Void) {
+    init(engine: Engine, sql: any SQLDatabase, logger: Logger, writer: SQLiteWriter? = nil,
+         closePool: @escaping @Sendable () async throws -> Void) {
         self.engine = engine
         self.sql = sql
         self.logger = logger
         self.closePool = closePool
         self.writeLock = engine == .sqlite ? AsyncLock() : nil
+        self.writer = writer
     }
 
     /// Opens the configured database. SQLite files (and their folder) are created on first use.
@@ -55,7 +59,9 @@ public final class Database: Sendable {
             try await CommittedEvents.$current.withValue(events) { try await body(db) }
         }
         let result: T
-        if let writeLock {
+        if let writeLock, let writer {
+            result = try await writeLock.withLock { try await self.run(begin, on: try await writer.database(), tracked) }
+        } else if let writeLock {
             result = try await writeLock.withLock { try await self.run(begin, tracked) }
         } else {
             result = try await run(begin, tracked)
@@ -142,7 +148,9 @@ public final class Database: Sendable {
             on: MultiThreadedEventLoopGroup.singleton
         )
         let database = PooledSQLiteDatabase(pool: pool, logger: poolLogger(logger))
-        return Database(engine: .sqlite, sql: database.sql(), logger: logger, closePool: {
+        let writer = SQLiteWriter(path: url.path, logger: poolLogger(logger))
+        return Database(engine: .sqlite, sql: database.sql(), logger: logger, writer: writer, closePool: {
+            await writer.close()
             try await pool.shutdownAsync()
             // A connection still leased when the pool shuts down is closed on these threads when
             // it comes back; stopping them at once left such a connection open (and SQLiteNIO
