@@ -20,6 +20,25 @@ struct SecretsTests {
         #expect(error.variable == "BOOKLINE_MASTER_KEY")
     }
 
+    /// A database opened with another master key than the one that sealed it (a restore or a
+    /// copy without its key) refuses to start with one clear line, instead of answering every
+    /// sign-in with a 500.
+    @Test func anotherMasterKeyThanTheDatabasesRefusesToStart() async throws {
+        try await TestDatabase.withFresh { config in
+            var config = config
+            config.masterKey = Data(repeating: 1, count: 32)
+            let first = try await AppServices.make(config: config, logger: quietLogger)
+            await first.database.close()
+            config.masterKey = Data(repeating: 2, count: 32)
+            let error = await #expect(throws: ConfigError.self) { try await AppServices.make(config: config, logger: quietLogger) }
+            #expect(error?.variable == "BOOKLINE_MASTER_KEY")
+            #expect(error?.description.contains("not the key the database was sealed with") == true)
+            config.masterKey = Data(repeating: 1, count: 32)
+            let again = try await AppServices.make(config: config, logger: quietLogger)
+            await again.database.close()
+        }
+    }
+
     @Test func developmentGeneratesOneKeyAndReusesIt() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bookline-key-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -62,6 +62,13 @@ public final class TokenService: Sendable {
         self.now = now
     }
 
+    /// What opening a signing key sealed under another master key means (a restored backup or a
+    /// copied database without its key, or a development key generated in another folder).
+    static let wrongMasterKey = ConfigError(
+        "BOOKLINE_MASTER_KEY", "cannot open the signing keys stored in this database: it is not the key the database was sealed with (see docs/RUNBOOK.md, \"The master key\")",
+        got: nil
+    )
+
     /// Loads the keys, creating the first signing key on a fresh database.
     func start() async throws {
         if try await database.sql.raw("SELECT kid FROM signing_keys WHERE retired_at IS NULL").first() == nil {
@@ -104,7 +111,12 @@ public final class TokenService: Sendable {
         var fresh: [LoadedKey] = []
         for row in rows {
             let kid = try row.decode(column: "kid", as: String.self)
-            let raw = try box.open(try row.decode(column: "private_key_sealed", as: String.self))
+            let raw: Data
+            do {
+                raw = try box.open(try row.decode(column: "private_key_sealed", as: String.self))
+            } catch {
+                throw Self.wrongMasterKey
+            }
             let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
             await keys.add(eddsa: EdDSA.PrivateKey(backing: signingKey), kid: JWKIdentifier(string: kid))
             fresh.append(LoadedKey(

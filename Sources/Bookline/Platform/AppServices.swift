@@ -124,6 +124,8 @@ public struct AppServices: Sendable {
             // so); the keys load on the first token instead.
             do {
                 try await tokens.start()
+            } catch let error as ConfigError {
+                throw error  // the wrong master key: nothing signed or sealed would work
             } catch {
                 logger.warning("signing keys not loaded at start; will retry on first use", metadata: ["error": "\(TransientError.kind(of: error))"])
             }
