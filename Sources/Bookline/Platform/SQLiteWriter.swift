@@ -32,7 +32,9 @@ final class SQLiteWriter: Sendable {
 
     func close() async {
         if let open = connection.withLock({ current -> SQLiteConnection? in defer { current = nil }; return current }) {
-            try? await open.close()
+            // Not in this task: closing during a cancelled shutdown would fail, and an unclosed
+            // connection traps when it is released.
+            try? await Task { try await open.close() }.value
         }
         try? await threads.shutdownGracefully()
     }
