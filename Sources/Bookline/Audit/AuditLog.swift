@@ -52,16 +52,17 @@ public struct AuditEntry: Sendable {
 public struct AuditLog: Sendable {
     static let genesis = String(repeating: "0", count: 64)
     let engine: Database.Engine
-    let referenceKey: SymmetricKey
+    let box: SecretBox
 
     init(engine: Database.Engine, box: SecretBox) {
         self.engine = engine
-        self.referenceKey = box.derivedKey(for: "bookline.audit-reference.v1")
+        self.box = box
     }
 
     /// The stable, keyed reference to a personal value that audit details carry in its place.
-    public func reference(_ value: String) -> String {
-        "ref:" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: referenceKey)).prefix(32)
+    public func reference(_ value: String) throws -> String {
+        let key = try box.derivedKey(for: "bookline.audit-reference.v1")
+        return "ref:" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key)).prefix(32)
     }
 
     public func append(_ entry: AuditEntry, on db: any SQLDatabase, now: Date) async throws {
@@ -75,7 +76,7 @@ public struct AuditLog: Sendable {
         let seq = (try last?.decode(column: "seq", as: Int.self) ?? 0) + 1
         let prevHash = try last?.decode(column: "hash", as: String.self) ?? Self.genesis
         var details = Redaction.redact(entry.details)
-        for (name, value) in entry.personal { details[name] = reference(value) }
+        for (name, value) in entry.personal { details[name] = try reference(value) }
         let detailsJSON = String(decoding: try JSONEncoder.bookline.encode(details), as: UTF8.self)
         let personalJSON = entry.personal.isEmpty ? nil
             : String(decoding: try JSONEncoder.bookline.encode(Redaction.redact(entry.personal)), as: UTF8.self)

@@ -289,6 +289,10 @@ public enum DataRegistry {
             .init(name: "public_key", type: .text, handling: .data), .init(name: "private_key_sealed", type: .text, handling: .secret),
             .init(name: "created_at", type: .time, handling: .data), .init(name: "retired_at", type: .time, handling: .data),
         ]),
+        Table(name: "platform_secrets", tenantColumn: nil, exportKey: [], exported: false, erasure: .none, columns: [
+            .init(name: "name", type: .text, handling: .data), .init(name: "value_sealed", type: .text, handling: .secret),
+            .init(name: "created_at", type: .time, handling: .data),
+        ]),
         Table(name: "rate_limit_hits", tenantColumn: nil, exportKey: [], exported: false, erasure: .none, columns: [
             .init(name: "bucket", type: .text, handling: .data), .init(name: "at", type: .real, handling: .data),
         ]),

@@ -25,15 +25,15 @@ struct Erasure: Sendable {
     private var hasher: PhoneHasher { services.optOuts.hasher }
 
     /// The request's keyed hash: no phone or email is stored, yet a repeat is recognised.
-    func requestHash(tenantId: String, subject: DataSubject) -> String {
-        let key = services.box.derivedKey(for: "bookline.erasure-request.v1")
+    func requestHash(tenantId: String, subject: DataSubject) throws -> String {
+        let key = try services.box.derivedKey(for: "bookline.erasure-request.v1")
         let text = [tenantId, subject.phone ?? "", subject.email?.lowercased() ?? ""].joined(separator: "\n")
         return Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key))
     }
 
     func erase(_ subject: DataSubject, tenantId: String, reason: String, actor: AuditActor) async throws -> Receipt {
         let now = services.now()
-        let hash = requestHash(tenantId: tenantId, subject: subject)
+        let hash = try requestHash(tenantId: tenantId, subject: subject)
         let engine = services.database.engine
         let (receipt, phones) = try await services.database.transaction { db -> (Receipt, [String]) in
             let scope = try await SubjectScope.resolve(subject, tenantId: tenantId, engine: engine, hasher: hasher, on: db)

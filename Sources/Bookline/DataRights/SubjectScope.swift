@@ -40,7 +40,7 @@ struct SubjectScope: Sendable {
                 if let email = try row.decode(column: "email", as: String?.self) { emails.insert(email.lowercased()) }
             }
         }
-        let hashes = phones.sorted().map(hasher.hash)
+        let hashes = try phones.sorted().map(hasher.hash)
         let first = SubjectScope(engine: engine, tenantId: tenantId, phones: phones.sorted(), emails: emails.sorted(),
                                  leadIds: leadIds, appointmentIds: [], callIds: [], messageIds: [], phoneHashes: hashes)
         return SubjectScope(engine: engine, tenantId: tenantId, phones: first.phones, emails: first.emails, leadIds: leadIds,

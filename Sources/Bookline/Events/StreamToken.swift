@@ -19,10 +19,14 @@ struct StreamToken: Sendable {
         let expires: Int
     }
 
-    let key: SymmetricKey
+    let box: SecretBox
 
     init(box: SecretBox) {
-        key = box.derivedKey(for: "bookline.event-stream-token.v1")
+        self.box = box
+    }
+
+    private var key: SymmetricKey {
+        get throws { try box.derivedKey(for: "bookline.event-stream-token.v1") }
     }
 
     func issue(for auth: Authentication, tenantId: String, now: Date) throws -> String {
@@ -30,7 +34,7 @@ struct StreamToken: Sendable {
                             role: auth.principal.role?.rawValue, scopes: auth.scopes.sorted(),
                             expires: Int(now.timeIntervalSince1970 + Self.lifetime))
         let body = Base64URL.encode(try JSONEncoder().encode(claims))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: key)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: try key)
         return Self.prefix + body + "." + Base64URL.encode(Data(mac))
     }
 
@@ -38,6 +42,7 @@ struct StreamToken: Sendable {
     func verify(_ token: String, now: Date) throws -> Authentication {
         let invalid = Problem.unauthorized("The stream token is not valid or has expired; ask for a new one.")
         guard token.hasPrefix(Self.prefix), token.count < 2048 else { throw invalid }
+        let key = try key
         let parts = token.dropFirst(Self.prefix.count).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let mac = Base64URL.decode(String(parts[1])),
               HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(parts[0].utf8), using: key),

@@ -62,12 +62,8 @@ public final class TokenService: Sendable {
         self.now = now
     }
 
-    /// What opening a signing key sealed under another master key means (a restored backup or a
-    /// copied database without its key, or a development key generated in another folder).
-    static let wrongMasterKey = ConfigError(
-        "BOOKLINE_MASTER_KEY", "cannot open the signing keys stored in this database: it is not the key the database was sealed with (see docs/RUNBOOK.md, \"The master key\")",
-        got: nil
-    )
+    /// What opening a signing key sealed under another master key means.
+    static let wrongMasterKey = SecretBox.wrongMasterKey
 
     /// Loads the keys, creating the first signing key on a fresh database.
     func start() async throws {

@@ -33,7 +33,7 @@ public struct OptOutService: Sendable {
 
     /// Whether the tenant may not contact this number (its own list or the global one).
     public func isOptedOut(tenantId: String, phone e164: String, now: Date = Date()) async throws -> Bool {
-        let key = CacheKey(tenantId: tenantId, phoneHash: hasher.hash(e164))
+        let key = CacheKey(tenantId: tenantId, phoneHash: try hasher.hash(e164))
         if let cached = cache.value(for: key, now: now) { return cached }
         let optedOut = !(try await store.activeHashes(tenantId: tenantId, among: [key.phoneHash], on: database.sql).isEmpty)
         cache.insert(optedOut, for: key, now: now)
@@ -42,7 +42,7 @@ public struct OptOutService: Sendable {
 
     /// Active opt-outs among `phones` (E.164), checked in bulk inside an import's transaction.
     func optedOut(tenantId: String, among phones: [String], on db: any SQLDatabase) async throws -> Set<String> {
-        let hashes = Dictionary(phones.map { (hasher.hash($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let hashes = Dictionary(try phones.map { (try hasher.hash($0), $0) }, uniquingKeysWith: { first, _ in first })
         let active = try await store.activeHashes(tenantId: tenantId, among: Array(hashes.keys), on: db)
         return Set(active.compactMap { hashes[$0] })
     }
@@ -66,7 +66,7 @@ public struct OptOutService: Sendable {
     /// The same, inside the caller's transaction; the caller invalidates after commit.
     func add(scope: String, phone: PhoneNumber, reason: String, source: String?, note: String?,
              actor: AuditActor, now: Date, on db: any SQLDatabase) async throws -> Change {
-        let hash = hasher.hash(phone.e164)
+        let hash = try hasher.hash(phone.e164)
         if let existing = try await store.find(scope: scope, phoneHash: hash, on: db), existing.isActive {
             return Change(optOut: existing, changed: false)
         }
@@ -97,7 +97,7 @@ public struct OptOutService: Sendable {
 
     /// Withdraws an active opt-out; nil when there is none. A tenant's opted-out lead returns to `new`.
     public func withdraw(scope: String, phone: PhoneNumber, reason: String, actor: AuditActor, now: Date) async throws -> Withdrawal? {
-        let hash = hasher.hash(phone.e164)
+        let hash = try hasher.hash(phone.e164)
         let result: Withdrawal? = try await database.transaction { db in
             guard try await store.deactivate(scope: scope, hash: hash, reason: reason, actor: actor.id, now: now, on: db),
                   let optOut = try await store.find(scope: scope, phoneHash: hash, on: db)
@@ -129,13 +129,14 @@ public struct OptOutService: Sendable {
     }
 
     public func find(scope: String, phone: PhoneNumber) async throws -> OptOut? {
-        try await store.find(scope: scope, phoneHash: hasher.hash(phone.e164), on: database.sql)
+        try await store.find(scope: scope, phoneHash: try hasher.hash(phone.e164), on: database.sql)
     }
 
     /// Forgets cached answers for the number here and on every other instance: one tenant's,
     /// or every tenant's after a global change.
     func invalidate(scope: String, phone e164: String) async {
-        let hash = hasher.hash(e164)
+        // Unavailable only when nothing could have been cached under it either.
+        guard let hash = try? hasher.hash(e164) else { return }
         forget(scope: scope, phoneHash: hash)
         await database.broadcast(.optOut(scope: scope, phoneHash: hash))
     }

@@ -24,17 +24,18 @@ public struct OptOut: Sendable, Equatable {
     public var isActive: Bool { deactivatedAt == nil }
 }
 
-/// Keyed hashes of E.164 numbers (HMAC-SHA256 under a key derived from the master key), so
-/// the suppression list can outlive the number itself without being reversible by brute force.
+/// Keyed hashes of E.164 numbers (HMAC-SHA256 under a key derived from the derivation root,
+/// which survives a master key re-seal), so the suppression list can outlive the number itself
+/// without being reversible by brute force.
 public struct PhoneHasher: Sendable {
-    let key: SymmetricKey
+    let box: SecretBox
 
     public init(box: SecretBox) {
-        key = box.derivedKey(for: "bookline.phone-hash.v1")
+        self.box = box
     }
 
-    public func hash(_ e164: String) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(e164.utf8), using: key))
+    public func hash(_ e164: String) throws -> String {
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(e164.utf8), using: try box.derivedKey(for: "bookline.phone-hash.v1")))
     }
 }
 

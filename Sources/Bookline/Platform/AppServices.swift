@@ -105,7 +105,7 @@ public struct AppServices: Sendable {
         let tiers = try TierCatalog.load(from: paths.tenants.appendingPathComponent("tiers.yaml"))
         let templates = try TemplateCatalog.load(from: paths.tenants.appendingPathComponent("templates"))
         let followUps = try FollowUpCatalog.load(from: paths.tenants.appendingPathComponent("followups.yaml"))
-        let box = SecretBox(keyData: try SecretBox.resolveMasterKey(config: config, logger: logger))
+        let masterKey = try SecretBox.resolveMasterKey(config: config, logger: logger)
         let database = try await Database.open(config, logger: logger)
         do {
             if config.migrateOnStart {
@@ -117,9 +117,11 @@ public struct AppServices: Sendable {
             await database.close()
             throw error
         }
-        let tokens = TokenService(database: database, box: box, issuer: config.baseURL, now: now)
         let hasher = PasswordHasher(parameters: config.passwordHashing)
         do {
+            // After migrating: the derivation root lives in the database (platform_secrets).
+            let box = try await SecretBox.load(master: masterKey, database: database, logger: logger)
+            let tokens = TokenService(database: database, box: box, issuer: config.baseURL, now: now)
             // Best effort: with the database down the server still starts (and /health says
             // so); the keys load on the first token instead.
             do {
