@@ -65,8 +65,8 @@ struct Admin: AsyncParsableCommand {
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage JWT signing keys.",
-        subcommands: [Rotate.self]
+        abstract: "Manage JWT signing keys and the master key.",
+        subcommands: [Rotate.self, Reseal.self]
     )
 
     struct Rotate: AsyncParsableCommand {
@@ -78,6 +78,52 @@ struct Keys: AsyncParsableCommand {
             try await Startup.withServices { services in
                 let kid = try await services.tokens.rotate()
                 print("New signing key \(kid) is now used for new tokens; /.well-known/jwks.json lists it.")
+            }
+        }
+    }
+
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every stored secret from BOOKLINE_OLD_MASTER_KEY to BOOKLINE_MASTER_KEY, in one transaction.",
+            discussion: "Stop every instance (or run during maintenance) and back up first; then restart them all with the new key. See docs/RUNBOOK.md, \"The master key\"."
+        )
+
+        func run() async throws {
+            let config = try Startup.config()
+            let old: Data
+            do {
+                guard let key = try AppConfig.masterKey("BOOKLINE_OLD_MASTER_KEY") else {
+                    throw ConfigError("BOOKLINE_OLD_MASTER_KEY", "is required: the master key the database is sealed with now", got: nil)
+                }
+                old = key
+            } catch {
+                Startup.fail(Startup.describe(error))
+            }
+            guard let new = config.masterKey else {
+                Startup.fail(ConfigError("BOOKLINE_MASTER_KEY", "is required: the new master key (try: openssl rand -base64 32)", got: nil).description)
+            }
+            var logger = Logger(label: "bookline")
+            logger.logLevel = max(config.logLevel, .warning)
+            let database: Database
+            do {
+                database = try await Database.open(config, logger: logger)
+            } catch {
+                Startup.fail(Startup.describe(error))
+            }
+            do {
+                if config.migrateOnStart {
+                    let paths = ResourcePaths.locate(configured: config.resourceRoot)
+                    _ = try await Migrator(database: database, directory: paths.migrations, logger: logger).migrate()
+                }
+                let counts = try await MasterKeyReseal.run(database: database, old: old, new: new)
+                await database.close()
+                for count in counts {
+                    print("\(count.table).\(count.column): \(count.rows) re-sealed")
+                }
+                print("Done: \(counts.reduce(0) { $0 + $1.rows }) values re-sealed. Restart every instance with the new BOOKLINE_MASTER_KEY.")
+            } catch {
+                await database.close()
+                Startup.fail(Startup.describe(error))
             }
         }
     }

@@ -122,6 +122,16 @@ public struct AppConfig: Sendable {
         }
     }
 
+    /// A master key variable (`BOOKLINE_MASTER_KEY`, `BOOKLINE_OLD_MASTER_KEY`): 32 bytes in
+    /// base64, or nil when unset. The error never shows the value.
+    public static func masterKey(_ name: String, from env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Data? {
+        guard let key = env[name]?.trimmingCharacters(in: .whitespaces), !key.isEmpty else { return nil }
+        guard let data = Data(base64Encoded: key), data.count == 32 else {
+            throw ConfigError(name, "must be 32 bytes in base64 (try: openssl rand -base64 32)", got: nil)
+        }
+        return data
+    }
+
     /// Parses the process environment (or a given dictionary, for tests).
     public static func load(from env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> AppConfig {
         var config = AppConfig()
@@ -165,12 +175,7 @@ public struct AppConfig: Sendable {
             }
             config.environment = environment
         }
-        if let key = value("BOOKLINE_MASTER_KEY") {
-            guard let data = Data(base64Encoded: key), data.count == 32 else {
-                throw ConfigError("BOOKLINE_MASTER_KEY", "must be 32 bytes in base64 (try: openssl rand -base64 32)", got: nil)
-            }
-            config.masterKey = data
-        }
+        config.masterKey = try Self.masterKey("BOOKLINE_MASTER_KEY", from: env)
         if let url = value("BOOKLINE_PUBLIC_URL") {
             guard let parts = URLComponents(string: url), ["http", "https"].contains(parts.scheme ?? ""),
                   let host = parts.host, !host.isEmpty
