@@ -123,6 +123,24 @@ struct MasterKeyResealTests {
         }
     }
 
+    /// A database from before the derivation root, re-sealed before any instance started on the
+    /// new version: the root is made from the old key first, so hashes still match afterwards.
+    @Test func aDatabaseWithoutARootGetsTheOldKeysBeforeTheReseal() async throws {
+        try await TestDatabase.withFresh { base in
+            var config = base
+            config.masterKey = Self.keyA
+            let first = try await AppServices.make(config: config, logger: quietLogger)
+            let phoneHash = try first.optOuts.hasher.hash("+447400100123")
+            try await first.database.sql.raw("DELETE FROM platform_secrets").run()
+            #expect(try await MasterKeyReseal.run(database: first.database, old: Self.keyA, new: Self.keyB).first?.rows == 1)
+            await first.database.close()
+            config.masterKey = Self.keyB
+            let second = try await AppServices.make(config: config, logger: quietLogger)
+            #expect(try second.optOuts.hasher.hash("+447400100123") == phoneHash)
+            await second.database.close()
+        }
+    }
+
     /// A migration that adds a sealed column without adding it to `SealedColumns.all` would leave
     /// it behind on a re-seal (and unreadable afterwards).
     @Test func everySealedColumnIsResealed() async throws {
