@@ -121,6 +121,25 @@ struct JobQueueTests {
         }
     }
 
+    /// A claim takes at most its limit, however many jobs are due. (On PostgreSQL a claim through
+    /// `IN (subquery … SKIP LOCKED)` once took all 20 due jobs for a worker of concurrency 4,
+    /// depending on the plan; smoke's killed-worker check on a used database showed it.)
+    @Test func aClaimTakesNoMoreThanItsLimit() async throws {
+        try await withApp { _, services in
+            let now = services.now()
+            try await services.database.transaction { db in
+                for index in 0..<40 {
+                    try await services.jobs.enqueue(NewJob(kind: "test.record", runAt: now, idempotencyKey: "limit-\(index)"), now: now, on: db)
+                }
+            }
+            let worker = JobWorker(services: services, concurrency: 4, id: "limited")
+            #expect(try await worker.claim(limit: 4).count == 4)
+            let running = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'").first()?
+                .decode(column: "n", as: Int.self)
+            #expect(running == 4)
+        }
+    }
+
     @Test func twoWorkersNeverRunTheSameJob() async throws {
         try await withApp { _, services in
             let log = RunLog()

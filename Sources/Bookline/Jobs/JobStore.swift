@@ -48,12 +48,23 @@ public struct JobStore: Sendable {
 
     private func claim(worker: String, now: Date, leaseUntil: Date, limit: Int, where condition: SQLQueryString,
                        on db: any SQLDatabase) async throws -> [Job] {
-        let lock: SQLQueryString = engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        guard engine == .postgres else {
+            return try await db.raw("""
+                UPDATE jobs SET status = 'running', locked_by = \(bind: worker), locked_until = \(bind: leaseUntil),
+                    attempts = attempts + 1, started_at = \(bind: now), updated_at = \(bind: now)
+                WHERE id IN (SELECT id FROM jobs WHERE \(condition) ORDER BY run_at LIMIT \(literal: limit))
+                RETURNING *
+                """).all().map(Self.decode)
+        }
+        // The rows are picked once, in a CTE. As `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+        // LOCKED)` PostgreSQL may run the subquery again for each row it updates, and with SKIP
+        // LOCKED each run finds other rows: a worker of concurrency 4 claimed all 20 due jobs.
         return try await db.raw("""
+            WITH picked AS (SELECT id FROM jobs WHERE \(condition) ORDER BY run_at LIMIT \(literal: limit) FOR UPDATE SKIP LOCKED)
             UPDATE jobs SET status = 'running', locked_by = \(bind: worker), locked_until = \(bind: leaseUntil),
                 attempts = attempts + 1, started_at = \(bind: now), updated_at = \(bind: now)
-            WHERE id IN (SELECT id FROM jobs WHERE \(condition) ORDER BY run_at LIMIT \(literal: limit)\(lock))
-            RETURNING *
+            FROM picked WHERE jobs.id = picked.id
+            RETURNING jobs.*
             """).all().map(Self.decode)
     }
 
