@@ -46,13 +46,16 @@ struct MasterKeyResealTests {
             // Re-seal A -> B with the function `bookline keys reseal` runs.
             let database = try await Database.open(config, logger: quietLogger)
             let counts = try await MasterKeyReseal.run(database: database, old: Self.keyA, new: Self.keyB)
-            await database.close()
             let byColumn = Dictionary(uniqueKeysWithValues: counts.map { ("\($0.table).\($0.column)", $0.rows) })
             #expect(byColumn["platform_secrets.value_sealed"] == 1)
             #expect(byColumn["signing_keys.private_key_sealed"] == 1)
             #expect(byColumn["messaging_settings.twilio_auth_token_sealed"] == 1)
             #expect(byColumn["messaging_settings.smtp_url_sealed"] == 0, "NULL stays NULL")
             #expect((byColumn["idempotency_keys.body_sealed"] ?? 0) >= 1)
+            let audited = try await database.sql.raw("SELECT action, details FROM audit_log WHERE tenant_id IS NULL ORDER BY seq DESC LIMIT 1").first()
+            #expect(try audited?.decode(column: "action", as: String.self) == "master_key.resealed")
+            #expect(try audited?.decode(column: "details", as: String.self).contains("\"values\":\"\(counts.reduce(0) { $0 + $1.rows })\"") == true)
+            await database.close()
 
             config.masterKey = Self.keyB
             let second = try await AppServices.make(config: config, logger: quietLogger)

@@ -72,6 +72,12 @@ public enum MasterKeyReseal {
                 }
                 counts.append(Count(table: entry.table, column: entry.column, rows: rows.count))
             }
+            // On the platform chain, in the same transaction: who changed the key is an operator
+            // at the console, so the entry says what changed, never a key.
+            try await AuditLog(engine: database.engine, box: sealer).append(AuditEntry(
+                tenantId: nil, actor: .system("bookline keys reseal"), action: "master_key.resealed", targetType: "platform",
+                details: ["values": String(counts.reduce(0) { $0 + $1.rows }), "columns": String(counts.count)]
+            ), on: db, now: Date())
             return counts
         }
     }
