@@ -45,7 +45,7 @@ struct Admin: AsyncParsableCommand {
                 let now = services.now()
                 let user = try await services.database.transaction { db in
                     let user = try await services.users.create(
-                        tenantId: nil, email: address, passwordHash: hash, role: role, now: now, on: db
+                        tenantId: nil, email: address, passwordHash: hash, role: role, verified: true, now: now, on: db
                     )
                     try await services.audit.append(AuditEntry(
                         tenantId: nil, actor: .system("cli"), action: "platform_user.created", targetType: "user",

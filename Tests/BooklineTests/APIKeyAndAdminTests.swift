@@ -96,7 +96,7 @@ struct APIKeyAndAdminTests {
             let tenant = try await services.makeTenant()
             _ = try await services.users.create(
                 tenantId: tenant.id, email: try EmailAddress.parse("member@smile.example").get(),
-                passwordHash: try await services.hasher.hash("member-password-123"), role: .member, now: services.now()
+                passwordHash: try await services.hasher.hash("member-password-123"), role: .member, verified: true, now: services.now()
             )
             let token = try await login(client, email: "member@smile.example", password: "member-password-123")
             let response = try await client.request(.patch, "/api/tenant", key: token, json: #"{"businessName": "Taken Over"}"#)

@@ -185,11 +185,11 @@ struct HTTPBasicsTests {
     }
 
     @Test func cacheInvalidationsTravelAsPayloadsWithoutPersonalData() {
-        let targets: [CacheInvalidation] = [.apiKey(id: "k1"), .tenant(id: "t1"), .user(id: "u1"),
+        let targets: [CacheInvalidation] = [.apiKey(id: "k1"), .tenant(id: "t1"), .user(id: "u1"), .session(id: "s1"),
                                             .optOut(scope: "global", phoneHash: "abc:def")]
         for target in targets { #expect(CacheInvalidation(payload: target.payload) == target) }
         #expect(CacheInvalidation(payload: "optout:t1") == nil)
-        #expect(CacheInvalidation(payload: "session:x") == nil)
+        #expect(CacheInvalidation(payload: "bogus:x") == nil)
         #expect(!CacheInvalidation.optOut(scope: "t1", phoneHash: "h").payload.contains("+44"))
     }
 

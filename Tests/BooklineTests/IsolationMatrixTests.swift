@@ -65,6 +65,8 @@ struct IsolationMatrixTests {
         _ = try await client.request(.post, "/api/opt-outs", key: a.key, json: #"{"phone": "07400 100557", "reason": "complaint"}"#)
         fixture.ids["phone"] = "+447400100557"
         fixture.ids["tenant"] = a.id
+        let sessions = try await client.request(.get, "/api/me/sessions", key: owner).json()["items"] as? [[String: Any]]
+        fixture.ids["session"] = sessions?.first?["id"] as? String
         return fixture
     }
 
@@ -83,6 +85,7 @@ struct IsolationMatrixTests {
         case "/api/services/{id}": resource = pick("service"); body = #"{"name": "Hijacked"}"#
         case "/api/appointments/{id}": resource = pick("appointment"); body = operation.method == "PATCH" ? #"{"status": "cancelled"}"# : nil
         case "/api/users/{id}": resource = pick("user")
+        case "/api/me/sessions/{id}": resource = pick("session")
         case "/api/opt-outs/{phone}": resource = id.map { _ in "+447400100999" } ?? fixture.ids["phone"]
         case "/api/clients/{id}/export": resource = pick("tenant")
         case "/api/compliance/subject-exports/{id}": resource = id ?? missingId

@@ -151,7 +151,7 @@ struct TierCatalogTests {
     }
 
     @Test(arguments: [
-        ("tiers: {pro: {requestsPerMinute: 5, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}}\npublic: {onboardPerHour: 1, loginPer15Minutes: 1}", "free tier"),
+        ("tiers: {pro: {requestsPerMinute: 5, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}}\npublic: {onboardPerHour: 1, loginPer15Minutes: 1}", "exactly one tier `default: true`"),
         ("tiers: {free: {requestsPerMinute: 0, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}}\npublic: {onboardPerHour: 1, loginPer15Minutes: 1}", "free.requestsPerMinute"),
         ("tiers: {free: {requestsPerMinute: lots}}", "not valid"),
         ("tiers: {Free Tier: {requestsPerMinute: 1, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}, free: {requestsPerMinute: 1, maxApiKeys: 1, maxLeadsPerImport: 1, smsPerDay: 1}}\npublic: {onboardPerHour: 1, loginPer15Minutes: 1}", "tier name"),

@@ -69,6 +69,7 @@ public enum DataRegistry {
             .init(name: "timezone", type: .text, handling: .data), .init(name: "settings", type: .json, handling: .data),
             .init(name: "created_at", type: .time, handling: .data), .init(name: "updated_at", type: .time, handling: .data),
             .init(name: "deleted_at", type: .time, handling: .data), .init(name: "rate_limit_per_minute", type: .integer, handling: .data),
+            .init(name: "mfa_required", type: .integer, handling: .data),
         ]),
         Table(name: "users", tenantColumn: "tenant_id", exportKey: ["id"], exported: true, erasure: .none, columns: [
             .init(name: "id", type: .text, handling: .data), .init(name: "tenant_id", type: .text, handling: .data),
@@ -77,7 +78,10 @@ public enum DataRegistry {
             .init(name: "password_hash", type: .text, handling: .secret), .init(name: "role", type: .text, handling: .data),
             .init(name: "failed_logins", type: .integer, handling: .data), .init(name: "locked_until", type: .time, handling: .data),
             .init(name: "last_login_at", type: .time, handling: .data), .init(name: "created_at", type: .time, handling: .data),
-            .init(name: "updated_at", type: .time, handling: .data),
+            .init(name: "updated_at", type: .time, handling: .data), .init(name: "email_verified_at", type: .time, handling: .data),
+            .init(name: "totp_secret_sealed", type: .text, handling: .secret), .init(name: "totp_enabled_at", type: .time, handling: .data),
+            .init(name: "totp_last_step", type: .integer, handling: .data), .init(name: "mfa_recovery_hashes", type: .text, handling: .secret),
+            .init(name: "password_changed_at", type: .time, handling: .data),
         ]),
         Table(name: "api_keys", tenantColumn: "tenant_id", exportKey: ["id"], exported: true, erasure: .none, columns: [
             .init(name: "tenant_id", type: .text, handling: .data), .init(name: "id", type: .text, handling: .data),
@@ -94,6 +98,21 @@ public enum DataRegistry {
             .init(name: "tenant_id", type: .text, handling: .data), .init(name: "expires_at", type: .time, handling: .data),
             .init(name: "used_at", type: .time, handling: .data), .init(name: "revoked_at", type: .time, handling: .data),
             .init(name: "created_at", type: .time, handling: .data),
+        ]),
+        // Sign-ins of the tenant's staff (device and address they signed in from).
+        Table(name: "user_sessions", tenantColumn: "tenant_id", exportKey: ["id"], exported: true, erasure: .none, columns: [
+            .init(name: "id", type: .text, handling: .data), .init(name: "user_id", type: .text, handling: .data),
+            .init(name: "tenant_id", type: .text, handling: .data), .init(name: "user_agent", type: .text, handling: .personal),
+            .init(name: "ip", type: .text, handling: .personal), .init(name: "created_at", type: .time, handling: .data),
+            .init(name: "last_seen_at", type: .time, handling: .data), .init(name: "expires_at", type: .time, handling: .data),
+            .init(name: "revoked_at", type: .time, handling: .data),
+        ]),
+        // Single-use reset, verification and sign-in-step tokens: hashes only, never exported.
+        Table(name: "account_tokens", tenantColumn: "tenant_id", exportKey: [], exported: false, erasure: .none, columns: [
+            .init(name: "id", type: .text, handling: .data), .init(name: "token_hash", type: .text, handling: .secret),
+            .init(name: "purpose", type: .text, handling: .data), .init(name: "user_id", type: .text, handling: .data),
+            .init(name: "tenant_id", type: .text, handling: .data), .init(name: "expires_at", type: .time, handling: .data),
+            .init(name: "used_at", type: .time, handling: .data), .init(name: "created_at", type: .time, handling: .data),
         ]),
         // Sealed replayable responses that expire within a day: neither exported nor readable.
         Table(name: "idempotency_keys", tenantColumn: "scope", exportKey: [], exported: false, erasure: .none, columns: [

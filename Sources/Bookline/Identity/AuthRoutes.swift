@@ -8,6 +8,12 @@ struct AuthRoutes {
     static let maxFailuresBeforeLock = 5
     static let lockDuration: TimeInterval = 15 * 60
     static let badCredentials = Problem.unauthorized("The email or password is incorrect, or the account is temporarily locked.")
+    /// Said only after the right password (or inside the MFA step), so it reveals nothing to
+    /// someone guessing: a wrong password keeps getting `badCredentials`.
+    static let lockedOut = Problem(
+        status: .tooManyRequests, slug: "account-locked", title: "Account temporarily locked",
+        detail: "Too many wrong codes or passwords. Wait 15 minutes, or reset your password by email."
+    )
 
     let services: AppServices
 
@@ -60,12 +66,46 @@ struct AuthRoutes {
         let refreshToken: String?
         let refreshExpiresIn: Int?
         let scope: String
+        /// The tenant requires a second factor this user has not enrolled: the token only
+        /// reaches the user's own account routes until they enrol and sign in again.
+        var mfaEnrolmentRequired: Bool? = nil
+    }
+
+    /// The password was right and the account has a second factor: the code comes next.
+    struct MFAChallenge: ResponseEncodable {
+        let mfaRequired = true
+        let mfaToken: String
+        let expiresIn: Int
+        let methods = ["totp", "recovery_code"]
+    }
+
+    struct SecondStepRequest: Decodable {
+        var mfaToken: String?
+        var code: String?
+        var recoveryCode: String?
+        var session: String?
+    }
+
+    enum LoginOutcome {
+        case signedIn(TokenResponse, cookie: Bool)
+        case challenge(MFAChallenge)
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("api/auth/login") { request, context in
             try await services.rateLimiter.limited(bucket: "ip:login:\(context.remoteIP ?? "unknown")", policy: services.loginPolicy) {
-                let (tokens, cookie) = try await login(request, context: context)
+                switch try await login(request, context: context) {
+                case .challenge(let challenge):
+                    return try challenge.response(from: request, context: context)
+                case .signedIn(let tokens, let cookie):
+                    return cookie ? try cookieResponse(tokens, request: request, context: context)
+                        : try tokens.response(from: request, context: context)
+                }
+            }
+        }
+        router.post("api/auth/login/mfa") { request, context in
+            try await services.rateLimiter.limited(bucket: "ip:login:\(context.remoteIP ?? "unknown")", policy: services.loginPolicy) {
+                let (tokens, cookie) = try await secondStep(request, context: context)
                 return cookie ? try cookieResponse(tokens, request: request, context: context)
                     : try tokens.response(from: request, context: context)
             }
@@ -110,7 +150,7 @@ struct AuthRoutes {
         }
     }
 
-    func login(_ request: Request, context: AppRequestContext) async throws -> (TokenResponse, cookie: Bool) {
+    func login(_ request: Request, context: AppRequestContext) async throws -> LoginOutcome {
         let now = services.now()
         let input = try await request.decodeJSON(as: LoginRequest.self, context: context)
         if let session = input.session, session != "cookie", session != "body" {
@@ -145,18 +185,88 @@ struct AuthRoutes {
                     tenantId: user.tenantId, actor: actor, action: "auth.login_failed", targetType: "user", targetId: user.id,
                     details: ["reason": locked ? "locked" : "bad_password", "failures": String(failures)]
                 ), on: db, now: now)
+                if !locked, failures == Self.maxFailuresBeforeLock {
+                    try await services.audit.append(AuditEntry(
+                        tenantId: user.tenantId, actor: actor, action: "auth.account_locked", targetType: "user", targetId: user.id,
+                        details: ["minutes": String(Int(Self.lockDuration / 60))]
+                    ), on: db, now: now)
+                }
             }
-            throw Self.badCredentials
+            // Only someone who knows the password learns that the lock is why.
+            throw matches && locked ? Self.lockedOut : Self.badCredentials
         }
         let rehash = services.hasher.needsRehash(user.passwordHash) ? try await services.hasher.hash(password) : nil
-        try await services.users.recordSuccess(userId: user.id, newHash: rehash, now: now)
-        let refresh = try await services.database.transaction { db in
-            try await services.audit.append(AuditEntry(
-                tenantId: user.tenantId, actor: actor, action: "auth.login", targetType: "user", targetId: user.id
-            ), on: db, now: now)
-            return try await services.refreshTokens.issue(userId: user.id, tenantId: user.tenantId, now: now, on: db)
+        if user.mfaEnabled {
+            // The password is right, but the sign-in completes only with a code: failures of
+            // that step count towards the same lock as wrong passwords.
+            if let rehash { try await services.users.recordSuccess(userId: user.id, newHash: rehash, now: now) }
+            let challenge = try await services.database.transaction { db in
+                try await services.accountTokens.issue(.mfaChallenge, userId: user.id, tenantId: user.tenantId, now: now, on: db)
+            }
+            return .challenge(MFAChallenge(mfaToken: challenge, expiresIn: Int(AccountTokenStore.Purpose.mfaChallenge.lifetime)))
         }
-        return (try await tokens(for: user, refreshToken: refresh), input.session == "cookie")
+        try await services.users.recordSuccess(userId: user.id, newHash: rehash, now: now)
+        return .signedIn(try await signIn(user, request: request, context: context, proof: nil), cookie: input.session == "cookie")
+    }
+
+    /// The second step of an MFA sign-in: the challenge from the first, and a TOTP code or a
+    /// recovery code. A wrong code counts as a failed sign-in (five lock the account).
+    func secondStep(_ request: Request, context: AppRequestContext) async throws -> (TokenResponse, cookie: Bool) {
+        let now = services.now()
+        let input = try await request.decodeJSON(as: SecondStepRequest.self, context: context)
+        if let session = input.session, session != "cookie", session != "body" {
+            throw Problem.validation(field: "session", "must be cookie or body")
+        }
+        guard let token = input.mfaToken, !token.isEmpty else { throw Problem.validation(field: "mfaToken", "is required") }
+        guard (input.code ?? input.recoveryCode).map({ !$0.isEmpty }) ?? false else {
+            throw Problem.validation(field: "code", "is required (or send recoveryCode)")
+        }
+        guard token.utf8.count <= 100, (input.code?.utf8.count ?? 0) <= 20, (input.recoveryCode?.utf8.count ?? 0) <= 40 else {
+            throw Problem.validation(field: "code", "is too long")
+        }
+        let expired = Problem.unauthorized("The sign-in step has expired or was already used; sign in again with your password.")
+        guard let claim = try await services.accountTokens.peek(token, .mfaChallenge, now: now),
+              let user = try await services.users.find(id: claim.userId)
+        else { throw expired }
+        let actor = context.auditActor(request, principal: Principal(kind: .user, id: user.id, role: user.role))
+        let locked = user.lockedUntil.map { $0 > now } ?? false
+        let proof = locked ? nil : try await services.mfa.verify(user: user, code: input.code, recoveryCode: input.recoveryCode)
+        guard let proof else {
+            let failures = user.failedLogins + 1
+            let lockUntil = failures >= Self.maxFailuresBeforeLock ? now.addingTimeInterval(Self.lockDuration) : user.lockedUntil
+            try await services.users.recordFailure(userId: user.id, lockedUntil: lockUntil, now: now)
+            try await services.database.transaction { db in
+                try await services.audit.append(AuditEntry(
+                    tenantId: user.tenantId, actor: actor, action: "auth.mfa_failed", targetType: "user", targetId: user.id,
+                    details: ["reason": locked ? "locked" : "wrong_code", "failures": String(failures)]
+                ), on: db, now: now)
+            }
+            if locked || lockUntil.map({ $0 > now }) ?? false { throw Self.lockedOut }
+            throw Problem.unauthorized("The code is not correct, or was already used.")
+        }
+        let spent = try await services.database.transaction { db in
+            try await services.accountTokens.spend(token, .mfaChallenge, now: now, on: db)
+        }
+        guard spent != nil else { throw expired }
+        try await services.users.recordSuccess(userId: user.id, newHash: nil, now: now)
+        return (try await signIn(user, request: request, context: context, proof: proof), input.session == "cookie")
+    }
+
+    /// A completed sign-in: its session (device, address), the audit entry, the tokens.
+    private func signIn(_ user: User, request: Request, context: AppRequestContext, proof: MFAService.Proof?) async throws -> TokenResponse {
+        let now = services.now()
+        let actor = context.auditActor(request, principal: Principal(kind: .user, id: user.id, role: user.role))
+        let sessionId = Identifier.make(now: now)
+        let refresh = try await services.database.transaction { db in
+            try await services.sessions.create(id: sessionId, userId: user.id, tenantId: user.tenantId,
+                                               userAgent: request.headers[.userAgent], ip: context.remoteIP, now: now, on: db)
+            try await services.audit.append(AuditEntry(
+                tenantId: user.tenantId, actor: actor, action: "auth.login", targetType: "user", targetId: user.id,
+                details: ["session_id": sessionId, "mfa": proof?.rawValue ?? "none"]
+            ), on: db, now: now)
+            return try await services.refreshTokens.issue(userId: user.id, tenantId: user.tenantId, familyId: sessionId, now: now, on: db)
+        }
+        return try await tokens(for: user, refreshToken: refresh, sessionId: sessionId)
     }
 
     func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenResponse {
@@ -184,11 +294,12 @@ struct AuthRoutes {
                 ), on: db, now: now)
             }
             throw Problem.unauthorized("The refresh token was already used; every session from that sign-in is now signed out.")
-        case .rotated(let userId, let next):
+        case .rotated(let userId, let family, let next):
             guard let user = try await services.users.find(id: userId) else {
                 throw Problem.unauthorized("The refresh token is not valid or has expired.")
             }
-            return try await tokens(for: user, refreshToken: next)
+            try await services.sessions.touch(id: family, userId: user.id, tenantId: user.tenantId, now: now)
+            return try await tokens(for: user, refreshToken: next, sessionId: family)
         }
     }
 
@@ -219,17 +330,21 @@ struct AuthRoutes {
                              refreshExpiresIn: nil, scope: auth.scopes.sorted().joined(separator: " "))
     }
 
-    private func tokens(for user: User, refreshToken: String) async throws -> TokenResponse {
-        if let tenantId = user.tenantId, let tenant = try await services.tenants.find(id: tenantId), tenant.status != .active {
-            throw Problem.forbidden("This account is \(tenant.status.rawValue).")
+    private func tokens(for user: User, refreshToken: String, sessionId: String) async throws -> TokenResponse {
+        var mfaPending = false
+        if let tenantId = user.tenantId, let tenant = try await services.tenants.find(id: tenantId) {
+            guard tenant.status == .active else { throw Problem.forbidden("This account is \(tenant.status.rawValue).") }
+            if !user.mfaEnabled { mfaPending = try await services.tenants.requiresMFA(tenantId) }
         }
         let scopes = Scope.granted(to: user.role)
         let issued = try await services.tokens.issue(
-            subject: user.id, subjectType: .user, tenantId: user.tenantId, role: user.role, scopes: scopes
+            subject: user.id, subjectType: .user, tenantId: user.tenantId, role: user.role, scopes: scopes,
+            sessionId: sessionId, mfaPending: mfaPending
         )
         return TokenResponse(
             accessToken: issued.token, expiresIn: issued.expiresIn, refreshToken: refreshToken,
-            refreshExpiresIn: Int(RefreshTokenStore.lifetime), scope: scopes.sorted().joined(separator: " ")
+            refreshExpiresIn: Int(RefreshTokenStore.lifetime), scope: scopes.sorted().joined(separator: " "),
+            mfaEnrolmentRequired: mfaPending ? true : nil
         )
     }
 }

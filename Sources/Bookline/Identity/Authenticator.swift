@@ -14,6 +14,7 @@ public struct Authenticator: Sendable {
     let apiKeys: APIKeyStore
     let tokens: TokenService
     let users: UserStore
+    let sessions: SessionStore
     let now: @Sendable () -> Date
 
     public func authenticate(_ request: Request) async throws -> Authentication? {
@@ -90,14 +91,22 @@ public struct Authenticator: Sendable {
                                   scopes: scopes.intersection(record.scopes), method: "jwt")
         case Principal.Kind.user.rawValue:
             guard let role = claims.role.flatMap(Role.init(rawValue:)), role.isPlatform == (claims.tid == nil),
-                  try await users.isCurrent(id: claims.sub, tenantId: claims.tid, role: role, now: now())
+                  try await users.isCurrent(id: claims.sub, tenantId: claims.tid, role: role, now: now()),
+                  try await claims.sid.asyncMap({ try await sessions.isLive($0, now: now()) }) ?? true
             else {
                 throw Problem.unauthorized("The access token is not valid or has expired.")
             }
             return Authentication(principal: Principal(kind: .user, id: claims.sub, role: role), tenantId: claims.tid,
-                                  scopes: scopes, method: "jwt")
+                                  scopes: scopes, method: "jwt", sessionId: claims.sid, mfaPending: claims.mfa_pending ?? false)
         default:
             throw Problem.unauthorized("The access token is not valid or has expired.")
         }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

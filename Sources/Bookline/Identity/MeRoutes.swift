@@ -24,6 +24,16 @@ struct MeRoutes {
         let tenant: TenantView?
         let scopes: [String]
         let authenticatedWith: String
+        /// A signed-in person's own login (absent for API keys).
+        var account: AccountView? = nil
+
+        struct AccountView: Codable {
+            let email: String
+            let emailVerified: Bool
+            let mfaEnabled: Bool
+            /// The tenant requires a second factor and this user has none yet.
+            let mfaEnrolmentRequired: Bool
+        }
 
         var json: JSONValue {
             var members: [String: JSONValue] = [
@@ -32,6 +42,12 @@ struct MeRoutes {
                 "authenticatedWith": .string(authenticatedWith),
             ]
             if let role { members["role"] = .string(role) }
+            if let account {
+                members["account"] = .object([
+                    "email": .string(account.email), "emailVerified": .bool(account.emailVerified),
+                    "mfaEnabled": .bool(account.mfaEnabled), "mfaEnrolmentRequired": .bool(account.mfaEnrolmentRequired),
+                ])
+            }
             if let tenant {
                 members["tenant"] = .object([
                     "id": .string(tenant.id), "slug": .string(tenant.slug), "businessName": .string(tenant.businessName),
@@ -63,10 +79,15 @@ struct MeRoutes {
             tenantView = .init(id: tenant.id, slug: tenant.slug, businessName: tenant.businessName, tier: tenant.tier,
                                status: tenant.status.rawValue)
         }
+        var account: MeResponse.AccountView?
+        if auth.principal.kind == .user, let user = try await services.users.find(id: auth.principal.id) {
+            account = .init(email: user.email, emailVerified: user.emailVerified, mfaEnabled: user.mfaEnabled,
+                            mfaEnrolmentRequired: auth.mfaPending)
+        }
         return MeResponse(
             principal: .init(type: auth.principal.kind.rawValue, id: auth.principal.id),
             role: auth.principal.role?.rawValue, tenant: tenantView, scopes: auth.scopes.sorted(),
-            authenticatedWith: auth.method
+            authenticatedWith: auth.method, account: account
         )
     }
 }

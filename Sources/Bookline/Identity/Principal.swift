@@ -57,4 +57,9 @@ public struct Authentication: Sendable, Equatable {
     public let scopes: Set<String>
     /// `api_key` or `jwt`, for /monitor/tenant-resolution.
     public let method: String
+    /// The signed-in session a user's access token belongs to.
+    public var sessionId: String? = nil
+    /// A user whose tenant requires a second factor and who has none yet: only their own
+    /// account routes (`/api/me/...`) answer, so they can enrol.
+    public var mfaPending: Bool = false
 }

@@ -21,6 +21,10 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var jti: String
     /// Always `access`: nothing else Bookline issues is a JWT.
     public var token_use: String
+    /// A user's signed-in session (revoking it ends this token).
+    public var sid: String? = nil
+    /// Set when the user's tenant requires a second factor the user has not enrolled yet.
+    public var mfa_pending: Bool? = nil
 
     /// Time and audience checks happen in `TokenService.verify` against the injected clock.
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
@@ -138,13 +142,15 @@ public final class TokenService: Sendable {
         return kid
     }
 
-    public func issue(subject: String, subjectType: Principal.Kind, tenantId: String?, role: Role?, scopes: Set<String>) async throws -> (token: String, expiresIn: Int) {
+    public func issue(subject: String, subjectType: Principal.Kind, tenantId: String?, role: Role?, scopes: Set<String>,
+                      sessionId: String? = nil, mfaPending: Bool = false) async throws -> (token: String, expiresIn: Int) {
         let issuedAt = Int(now().timeIntervalSince1970)
         let lifetime = Int(Self.accessTokenLifetime)
         let claims = AccessClaims(
             iss: issuer, aud: [Self.audience], sub: subject, sub_type: subjectType.rawValue, tid: tenantId,
             scope: scopes.sorted().joined(separator: " "), role: role?.rawValue, iat: issuedAt, nbf: issuedAt,
-            exp: issuedAt + lifetime, jti: Identifier.make(), token_use: "access"
+            exp: issuedAt + lifetime, jti: Identifier.make(), token_use: "access", sid: sessionId,
+            mfa_pending: mfaPending ? true : nil
         )
         let kid = try await signingKid()
         var header = JWTHeader()

@@ -79,7 +79,7 @@ struct UserRoutes {
         let tenantId = context.tenant.tenantId
         do {
             let user = try await services.database.transaction { db in
-                let user = try await services.users.create(tenantId: tenantId, email: email, passwordHash: hash, role: role, now: now, on: db)
+                let user = try await services.users.create(tenantId: tenantId, email: email, passwordHash: hash, role: role, verified: false, now: now, on: db)
                 try await services.audit.append(AuditEntry(
                     tenantId: tenantId, actor: context.auditActor(request), action: "user.created", targetType: "user",
                     targetId: user.id, details: ["role": role.rawValue]

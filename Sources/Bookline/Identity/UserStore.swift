@@ -11,6 +11,16 @@ public struct User: Sendable, Equatable {
     public let failedLogins: Int
     public let lockedUntil: Date?
     public let createdAt: Date
+    public var emailVerifiedAt: Date? = nil
+    /// Set once a first code confirmed the enrolment: from then on sign-in asks for a code.
+    public var totpEnabledAt: Date? = nil
+    public var totpSecretSealed: String? = nil
+    public var totpLastStep: Int64? = nil
+    /// SHA-256 hashes of the recovery codes not yet used, space-separated.
+    public var recoveryHashes: String? = nil
+
+    public var mfaEnabled: Bool { totpEnabledAt != nil }
+    public var emailVerified: Bool { emailVerifiedAt != nil }
 }
 
 /// SQL for `users`: tenant owners and members, and platform staff (no tenant).
@@ -53,16 +63,87 @@ public struct UserStore: Sendable {
         standing.removeAll(whereKey: { _ in true })
     }
 
-    public func create(tenantId: String?, email: EmailAddress, passwordHash: String, role: Role, now: Date,
+    /// `verified`: whether the address is known to reach this person (the CLI operator, a
+    /// test); sign-ups and users an owner adds start unverified and get a link.
+    public func create(tenantId: String?, email: EmailAddress, passwordHash: String, role: Role, verified: Bool, now: Date,
                        on db: (any SQLDatabase)? = nil) async throws -> User {
-        let user = User(id: Identifier.make(now: now), tenantId: tenantId, email: email.normalized,
+        var user = User(id: Identifier.make(now: now), tenantId: tenantId, email: email.normalized,
                         passwordHash: passwordHash, role: role, failedLogins: 0, lockedUntil: nil, createdAt: now)
+        user.emailVerifiedAt = verified ? now : nil
         try await (db ?? database.sql).raw("""
-            INSERT INTO users (id, tenant_id, email, email_key, password_hash, role, failed_logins, created_at, updated_at)
+            INSERT INTO users (id, tenant_id, email, email_key, password_hash, role, failed_logins, created_at, updated_at,
+                               email_verified_at, password_changed_at)
             VALUES (\(bind: user.id), \(bind: tenantId), \(bind: user.email), \(bind: email.lookupKey),
-                    \(bind: passwordHash), \(bind: role.rawValue), 0, \(bind: now), \(bind: now))
+                    \(bind: passwordHash), \(bind: role.rawValue), 0, \(bind: now), \(bind: now),
+                    \(bind: user.emailVerifiedAt), \(bind: now))
             """).run()
         return user
+    }
+
+    /// A new password (change or reset): clears any lockout.
+    func setPassword(userId: String, hash: String, now: Date, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            UPDATE users SET password_hash = \(bind: hash), password_changed_at = \(bind: now), failed_logins = 0,
+                             locked_until = NULL, updated_at = \(bind: now)
+            WHERE id = \(bind: userId)
+            """).run()
+    }
+
+    func markEmailVerified(userId: String, now: Date, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            UPDATE users SET email_verified_at = \(bind: now), updated_at = \(bind: now)
+            WHERE id = \(bind: userId) AND email_verified_at IS NULL
+            """).run()
+    }
+
+    /// Whether some owner of the tenant has a verified address (customer mail waits until one does).
+    func tenantHasVerifiedOwner(_ tenantId: String, on db: (any SQLDatabase)? = nil) async throws -> Bool {
+        try await (db ?? database.sql).raw("""
+            SELECT id FROM users WHERE tenant_id = \(bind: tenantId) AND role = 'owner' AND email_verified_at IS NOT NULL LIMIT 1
+            """).first() != nil
+    }
+
+    // MARK: Second factor
+
+    /// Starts (or restarts) an enrolment: the secret is stored, not yet in force.
+    func setPendingTOTP(userId: String, sealedSecret: String, now: Date) async throws {
+        try await database.sql.raw("""
+            UPDATE users SET totp_secret_sealed = \(bind: sealedSecret), updated_at = \(bind: now)
+            WHERE id = \(bind: userId) AND totp_enabled_at IS NULL
+            """).run()
+    }
+
+    /// Puts the pending secret in force with its recovery codes, and records the confirming step.
+    func enableTOTP(userId: String, step: Int64, recoveryHashes: String, now: Date, on db: any SQLDatabase) async throws -> Bool {
+        try await !db.raw("""
+            UPDATE users SET totp_enabled_at = \(bind: now), totp_last_step = \(bind: step),
+                             mfa_recovery_hashes = \(bind: recoveryHashes), updated_at = \(bind: now)
+            WHERE id = \(bind: userId) AND totp_enabled_at IS NULL AND totp_secret_sealed IS NOT NULL RETURNING id
+            """).all().isEmpty
+    }
+
+    /// Spends a TOTP step: false when this or a later step was already used (a replay).
+    func claimTOTPStep(userId: String, step: Int64, now: Date, on db: (any SQLDatabase)? = nil) async throws -> Bool {
+        try await !(db ?? database.sql).raw("""
+            UPDATE users SET totp_last_step = \(bind: step), updated_at = \(bind: now)
+            WHERE id = \(bind: userId) AND (totp_last_step IS NULL OR totp_last_step < \(bind: step)) RETURNING id
+            """).all().isEmpty
+    }
+
+    /// Replaces the recovery-code hashes only if nobody changed them meanwhile (a code is spent once).
+    func swapRecoveryHashes(userId: String, from old: String, to new: String, now: Date, on db: (any SQLDatabase)? = nil) async throws -> Bool {
+        try await !(db ?? database.sql).raw("""
+            UPDATE users SET mfa_recovery_hashes = \(bind: new), updated_at = \(bind: now)
+            WHERE id = \(bind: userId) AND mfa_recovery_hashes = \(bind: old) RETURNING id
+            """).all().isEmpty
+    }
+
+    func disableTOTP(userId: String, now: Date, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            UPDATE users SET totp_secret_sealed = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
+                             mfa_recovery_hashes = NULL, updated_at = \(bind: now)
+            WHERE id = \(bind: userId)
+            """).run()
     }
 
     public func find(email: EmailAddress) async throws -> User? {
@@ -104,7 +185,12 @@ public struct UserStore: Sendable {
             role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .member,
             failedLogins: try row.decode(column: "failed_logins", as: Int.self),
             lockedUntil: try row.decode(column: "locked_until", as: Date?.self),
-            createdAt: try row.decode(column: "created_at", as: Date.self)
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            emailVerifiedAt: try row.decode(column: "email_verified_at", as: Date?.self),
+            totpEnabledAt: try row.decode(column: "totp_enabled_at", as: Date?.self),
+            totpSecretSealed: try row.decode(column: "totp_secret_sealed", as: String?.self),
+            totpLastStep: try row.decode(column: "totp_last_step", as: Int64?.self),
+            recoveryHashes: try row.decode(column: "mfa_recovery_hashes", as: String?.self)
         )
     }
 }

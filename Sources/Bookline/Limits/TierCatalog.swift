@@ -10,8 +10,11 @@ public struct TierCatalog: Sendable, Equatable {
         public var smsPerDay: Int
         /// Concurrent event streams per tenant (`GET /api/events/stream`); 10 when not given.
         public var maxEventStreams: Int?
+        /// The tier every self-service sign-up lands on; exactly one tier sets it.
+        public var `default`: Bool?
 
         public var eventStreams: Int { maxEventStreams ?? 10 }
+        public var isDefault: Bool { self.default ?? false }
     }
 
     public struct Public: Codable, Sendable, Equatable {
@@ -26,11 +29,13 @@ public struct TierCatalog: Sendable, Equatable {
 
     public let tiers: [String: Tier]
     public let publicLimits: Public
+    /// The name of the tier marked `default: true`: where sign-ups start and unknown names fall back.
+    public let defaultName: String
 
     public var names: [String] { tiers.keys.sorted { (tiers[$0]!.requestsPerMinute, $0) < (tiers[$1]!.requestsPerMinute, $1) } }
 
     public func tier(_ name: String) -> Tier {
-        tiers[name] ?? tiers["free"]!
+        tiers[name] ?? tiers[defaultName]!
     }
 
     public static func load(from url: URL) throws -> TierCatalog {
@@ -50,7 +55,6 @@ public struct TierCatalog: Sendable, Equatable {
         } catch {
             throw CatalogError(description: "tenants/tiers.yaml is not valid: \(error)")
         }
-        guard file.tiers["free"] != nil else { throw CatalogError(description: "tenants/tiers.yaml must define a free tier") }
         for (name, tier) in file.tiers {
             guard name.range(of: "^[a-z][a-z0-9_-]{0,31}$", options: .regularExpression) != nil else {
                 throw CatalogError(description: "tenants/tiers.yaml: tier name \"\(name)\" must be lowercase letters, digits, - or _")
@@ -62,10 +66,14 @@ public struct TierCatalog: Sendable, Equatable {
                 throw CatalogError(description: "tenants/tiers.yaml: \(name).\(field) must be from 1 to 1000000 (got \(value))")
             }
         }
+        let defaults = file.tiers.filter(\.value.isDefault).map(\.key).sorted()
+        guard defaults.count == 1, let defaultName = defaults.first else {
+            throw CatalogError(description: "tenants/tiers.yaml must mark exactly one tier `default: true` (found \(defaults.count): \(defaults.joined(separator: ", ")))")
+        }
         guard file.public.onboardPerHour >= 1, file.public.loginPer15Minutes >= 1 else {
             throw CatalogError(description: "tenants/tiers.yaml: public limits must be at least 1")
         }
-        return TierCatalog(tiers: file.tiers, publicLimits: file.public)
+        return TierCatalog(tiers: file.tiers, publicLimits: file.public, defaultName: defaultName)
     }
 
     public struct CatalogError: Error, CustomStringConvertible {

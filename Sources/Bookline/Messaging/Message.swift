@@ -120,8 +120,12 @@ public struct MessageStore: Sendable {
                 updated_at = \(bind: now)
             WHERE (tenant_id, id) IN (
                 SELECT tenant_id, id FROM messages
-                WHERE (status = 'queued' AND send_at <= \(bind: now))
-                   OR (status = 'sending' AND provider_id IS NULL AND locked_until < \(bind: now))
+                WHERE ((status = 'queued' AND send_at <= \(bind: now))
+                   OR (status = 'sending' AND provider_id IS NULL AND locked_until < \(bind: now)))
+                  -- A tenant's email waits until one of its owners has verified their address.
+                  AND (channel <> 'email' OR EXISTS (
+                      SELECT 1 FROM users WHERE users.tenant_id = messages.tenant_id AND users.role = 'owner'
+                         AND users.email_verified_at IS NOT NULL))
                 ORDER BY send_at LIMIT \(literal: limit)\(lock))
             RETURNING *
             """).all().map(Self.decode)

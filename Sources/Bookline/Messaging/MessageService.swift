@@ -24,6 +24,8 @@ public struct MessageService: Sendable {
     let services: AppServices
     var store: MessageStore { MessageStore(engine: services.database.engine) }
 
+    static let heldForVerification = "held until an owner of the account verifies their email address (see the link Bookline emailed at sign-up)"
+
     public func enqueue(_ request: MessageRequest, tenant: Tenant, actor: AuditActor, now: Date) async throws -> Message {
         let db = services.database.sql
         if let key = request.dedupeKey, let existing = try await store.find(tenantId: tenant.id, dedupeKey: key, on: db) {
@@ -60,6 +62,9 @@ public struct MessageService: Sendable {
             try await checkQuota(tenant: tenant, now: now, on: db)
             let zone = TimeZone(identifier: tenant.timezone) ?? TimeZone(identifier: "Europe/London")!
             message.sendAt = QuietHours().nextAllowed(after: message.sendAt, in: zone)
+        } else if request.channel == .email, try await !services.users.tenantHasVerifiedOwner(tenant.id, on: db) {
+            // The sender skips it until then (MessageStore.claim); the reason says why it waits.
+            message.reason = Self.heldForVerification
         }
         do {
             try await insert(message, dedupeKey: request.dedupeKey, tenant: tenant, actor: actor, now: now)

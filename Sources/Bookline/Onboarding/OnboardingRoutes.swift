@@ -9,7 +9,9 @@ struct OnboardingRoutes {
     static let idempotencyScope = "public:onboard"
     let services: AppServices
 
-    struct OnboardRequest: Decodable {
+    /// Only what a business may choose about itself. Its tier, status, limits and standing are
+    /// the platform's: naming one is a 422 (see `platformOwnedFields`).
+    struct OnboardRequest: Decodable, PlatformOwnedFields {
         var businessName: String?
         var email: String?
         var phone: String?
@@ -17,7 +19,13 @@ struct OnboardingRoutes {
         var services: [String]?
         var password: String?
         var timezone: String?
-        var tier: String?
+
+        static let platformOwnedFields: [String: String] = {
+            let plan = "is set by the platform: every sign-up starts on the default plan, and only an admin or a plan change moves it"
+            let set = "is set by the platform, not by the sign-up"
+            return ["tier": plan, "plan": plan, "rateLimitPerMinute": plan, "limits": plan, "status": set, "role": set,
+                    "tenantId": set, "id": set, "slug": set, "emailVerified": set, "mfaRequired": set, "createdAt": set]
+        }()
     }
 
     struct Valid: Sendable {
@@ -28,7 +36,6 @@ struct OnboardingRoutes {
         let serviceNames: [String]
         let password: String
         let timezone: String
-        let tier: String
     }
 
     struct OnboardResponse: Codable {
@@ -76,6 +83,15 @@ struct OnboardingRoutes {
                 try await create(valid, passwordHash: passwordHash, actor: actor, idempotencyKey: idempotencyKey,
                                  requestHash: requestHash, now: now, on: db)
             }
+            // After the commit: the sign-up stands even if the link cannot be issued now (the
+            // dashboard's banner sends another).
+            if let owner = try? await services.users.find(email: valid.email) {
+                do {
+                    try await services.accounts.sendVerification(userId: owner.id, businessName: valid.businessName, actor: actor)
+                } catch {
+                    services.logger.warning("verification link not issued at sign-up", metadata: ["error": "\(TransientError.kind(of: error))"])
+                }
+            }
             return IdempotencyStore.response(stored, replayed: false)
         } catch {
             // Lost a race with an identical sign-up: answer as the winner did, or as a duplicate.
@@ -98,12 +114,12 @@ struct OnboardingRoutes {
                         requestHash: String, now: Date, on db: any SQLDatabase) async throws -> IdempotencyStore.Stored {
         let settings = try Self.settingsJSON(valid)
         let tenant = try await services.tenants.create(
-            .init(businessName: valid.businessName, industry: valid.industry.name, tier: valid.tier,
+            .init(businessName: valid.businessName, industry: valid.industry.name, tier: services.tiers.defaultName,
                   timezone: valid.timezone, settingsJSON: settings),
             now: now, on: db
         )
         let owner = try await services.users.create(
-            tenantId: tenant.id, email: valid.email, passwordHash: passwordHash, role: .owner, now: now, on: db
+            tenantId: tenant.id, email: valid.email, passwordHash: passwordHash, role: .owner, verified: false, now: now, on: db
         )
         try await Self.seedSchedule(valid, tenantId: tenant.id, now: now, on: db)
         let key = APIKeyFormat.generate(.live)
@@ -113,7 +129,7 @@ struct OnboardingRoutes {
         )
         try await services.audit.append(AuditEntry(
             tenantId: tenant.id, actor: actor, action: "tenant.onboarded", targetType: "tenant", targetId: tenant.id,
-            details: ["slug": tenant.slug, "industry": valid.industry.name, "tier": valid.tier, "owner_user_id": owner.id,
+            details: ["slug": tenant.slug, "industry": valid.industry.name, "tier": services.tiers.defaultName, "owner_user_id": owner.id,
                       "api_key_id": record.id]
         ), on: db, now: now)
 
@@ -125,6 +141,7 @@ struct OnboardingRoutes {
                 "Copy your API key now: it is shown only once.",
                 "Call GET \(base)/api/me with Authorization: Bearer <your API key> to check it works.",
                 "Open the dashboard at \(base)/dashboard and sign in as \(owner.email).",
+                "Confirm your email address with the link we sent to \(owner.email): until then, email to your customers is held.",
                 "Read the API docs at \(base)/docs to import your leads.",
             ]
         )
@@ -186,12 +203,9 @@ struct OnboardingRoutes {
             fail("timezone", "must be an IANA time zone such as Europe/London")
         }
 
-        let tier = input.tier?.lowercased() ?? "free"
-        if services.tiers.tiers[tier] == nil { fail("tier", "must be one of \(services.tiers.names.joined(separator: ", "))") }
-
         guard errors.isEmpty, let email, let phone, let industry else { throw Problem.validation(errors) }
         return Valid(businessName: name, email: email, phone: phone, industry: industry, serviceNames: serviceNames,
-                     password: password, timezone: timezone, tier: tier)
+                     password: password, timezone: timezone)
     }
 
     /// The tenant's starting settings: the industry template, with the services the owner named.

@@ -20,6 +20,11 @@ public struct AppServices: Sendable {
     public let users: UserStore
     public let apiKeys: APIKeyStore
     public let refreshTokens: RefreshTokenStore
+    public let sessions: SessionStore
+    public let accountTokens: AccountTokenStore
+    /// The platform's own mail (resets, verification): a var so tests record it instead.
+    public var accountMailer: any AccountMailer
+    public let accountMail: AccountMailTemplates
     public let tokens: TokenService
     public let hasher: PasswordHasher
     /// Verified against for unknown emails so failed logins all cost the same.
@@ -90,7 +95,25 @@ public struct AppServices: Sendable {
     }
 
     public var authenticator: Authenticator {
-        Authenticator(apiKeys: apiKeys, tokens: tokens, users: users, now: now)
+        Authenticator(apiKeys: apiKeys, tokens: tokens, users: users, sessions: sessions, now: now)
+    }
+
+    public var accounts: AccountService {
+        AccountService(database: database, users: users, sessions: sessions, accountTokens: accountTokens, hasher: hasher,
+                       decoyHash: decoyHash, audit: audit, mailer: accountMailer, mail: accountMail,
+                       baseURL: config.baseURL, logger: logger, now: now)
+    }
+
+    public var mfa: MFAService {
+        MFAService(database: database, users: users, box: box, audit: audit, now: now)
+    }
+
+    /// The platform's SMTP server when configured, else the simulation.
+    static func accountMailer(config: AppConfig, logger: Logger) -> any AccountMailer {
+        if let url = config.smtpURL, let server = SMTPServer(url: url), let from = config.emailFrom {
+            return SMTPAccountMailer(server: server, from: from, logger: logger)
+        }
+        return SimulatedAccountMailer(logger: logger)
     }
 
     /// Opens the database and, unless disabled, applies pending migrations.
@@ -104,6 +127,7 @@ public struct AppServices: Sendable {
         let industries = try IndustryCatalog.load(from: paths.tenants.appendingPathComponent("industries"))
         let tiers = try TierCatalog.load(from: paths.tenants.appendingPathComponent("tiers.yaml"))
         let templates = try TemplateCatalog.load(from: paths.tenants.appendingPathComponent("templates"))
+        let accountMail = try AccountMailTemplates.load(from: paths.tenants.appendingPathComponent("account-mail"))
         let followUps = try FollowUpCatalog.load(from: paths.tenants.appendingPathComponent("followups.yaml"))
         let masterKey = try SecretBox.resolveMasterKey(config: config, logger: logger)
         let database = try await Database.open(config, logger: logger)
@@ -148,6 +172,10 @@ public struct AppServices: Sendable {
                 users: UserStore(database: database),
                 apiKeys: APIKeyStore(database: database),
                 refreshTokens: RefreshTokenStore(database: database),
+                sessions: SessionStore(database: database),
+                accountTokens: AccountTokenStore(database: database),
+                accountMailer: accountMailer(config: config, logger: logger),
+                accountMail: accountMail,
                 tokens: tokens,
                 hasher: hasher,
                 decoyHash: try await hasher.decoyHash(),

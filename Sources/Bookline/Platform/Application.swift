@@ -110,6 +110,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     OnboardingRoutes(services: services).addRoutes(to: router)
     IndustryRoutes(catalog: services.industries).addRoutes(to: router)
     AuthRoutes(services: services).addRoutes(to: router)
+    AccountRoutes(services: services).addPublicRoutes(to: router)
     TwilioWebhookRoutes(services: services).addRoutes(to: router)
     VoiceWebhookRoutes(services: services).addRoutes(to: router)
 
@@ -120,6 +121,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     let anyCaller = router.group("api")
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
     MeRoutes(services: services).addRoutes(to: anyCaller)
+    AccountRoutes(services: services).addRoutes(to: anyCaller)
     AuditRoutes(services: services).addRoutes(to: anyCaller)
     ErrorStatsRoutes(services: services).addRoutes(to: anyCaller)
     let dataRights = router.group("api")

@@ -10,6 +10,8 @@ public enum CacheInvalidation: Sendable, Equatable {
     case apiKey(id: String)
     case tenant(id: String)
     case user(id: String)
+    /// A signed-in session that was revoked.
+    case session(id: String)
     /// By the phone's keyed hash: a number never travels in a notification.
     case optOut(scope: String, phoneHash: String)
 
@@ -20,6 +22,7 @@ public enum CacheInvalidation: Sendable, Equatable {
         case .apiKey(let id): "key:\(id)"
         case .tenant(let id): "tenant:\(id)"
         case .user(let id): "user:\(id)"
+        case .session(let id): "session:\(id)"
         case .optOut(let scope, let hash): "optout:\(scope):\(hash)"
         }
     }
@@ -30,6 +33,7 @@ public enum CacheInvalidation: Sendable, Equatable {
         case ("key", 2): self = .apiKey(id: parts[1])
         case ("tenant", 2): self = .tenant(id: parts[1])
         case ("user", 2): self = .user(id: parts[1])
+        case ("session", 2): self = .session(id: parts[1])
         case ("optout", 3): self = .optOut(scope: parts[1], phoneHash: parts[2])
         default: return nil
         }
@@ -57,6 +61,7 @@ extension AppServices {
         case .apiKey(let id): apiKeys.forget(id: id)
         case .tenant(let id): tenants.forget(id)
         case .user(let id): users.forget(id)
+        case .session(let id): sessions.forget(id)
         case .optOut(let scope, let hash): optOuts.forget(scope: scope, phoneHash: hash)
         }
     }
@@ -66,6 +71,7 @@ extension AppServices {
         apiKeys.forgetAll()
         tenants.forgetAll()
         users.forgetAll()
+        sessions.forgetAll()
         optOuts.forgetAll()
     }
 }

@@ -45,6 +45,7 @@ struct TenantResolutionMiddleware: RouterMiddleware {
             monitor.recordFailure(.noTenant, method: auth.method)
             throw Problem.forbidden("Platform accounts have no tenant; use the /api/admin routes.")
         }
+        guard !auth.mfaPending else { throw Problem.mfaEnrolmentRequired }
         guard let tenant = try await services.tenants.find(id: tenantId) else {
             monitor.recordFailure(.invalidCredential, method: auth.method)
             throw Problem.unauthorized("The credential is not valid.")
@@ -79,6 +80,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Problem.missingCredential
         }
         if let platformRoles {
+            guard !auth.mfaPending else { throw Problem.mfaEnrolmentRequired }
             guard let role = auth.principal.role, platformRoles.contains(role) else {
                 throw Problem.forbidden("This needs a platform \(platformRoles.map(\.rawValue).sorted().joined(separator: " or ")) account.")
             }

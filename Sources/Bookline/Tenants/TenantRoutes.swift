@@ -33,14 +33,50 @@ struct TenantRoutes {
         }
     }
 
-    struct ProfilePatch: Decodable {
+    /// What an owner may change about the business. Its tier, status, limits and ids are the
+    /// platform's (`PATCH /api/admin/tenants/{id}`): naming one is a 422.
+    struct ProfilePatch: Decodable, PlatformOwnedFields {
         var businessName: String?
         var timezone: String?
+
+        static let platformOwnedFields: [String: String] = {
+            let plan = "is set by the platform: only an admin or a plan change moves it"
+            let set = "is set by the platform and cannot be changed here"
+            return ["tier": plan, "plan": plan, "rateLimitPerMinute": plan, "status": set, "id": set, "slug": set,
+                    "industry": set, "createdAt": set, "updatedAt": set, "mfaRequired": "is changed with PUT /api/tenant/security"]
+        }()
     }
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>) {
         group.get("tenant", use: show)
         group.patch("tenant", use: update)
+        group.get("tenant/security", use: security)
+        group.put("tenant/security", use: updateSecurity)
+    }
+
+    struct SecurityView: ResponseEncodable {
+        let mfaRequired: Bool
+    }
+
+    struct SecurityUpdate: Decodable {
+        var mfaRequired: Bool?
+    }
+
+    @Sendable func security(_ request: Request, context: TenantRequestContext) async throws -> SecurityView {
+        SecurityView(mfaRequired: try await services.tenants.requiresMFA(context.tenant.tenantId))
+    }
+
+    /// Only a signed-in owner sets the tenant's sign-in policy (not an API key).
+    @Sendable func updateSecurity(_ request: Request, context: TenantRequestContext) async throws -> SecurityView {
+        guard context.tenant.principal.kind == .user else {
+            throw Problem.forbidden("Only an owner, signed in, changes the sign-in policy.")
+        }
+        try context.tenant.requireOwner()
+        let input = try await request.decodeJSON(as: SecurityUpdate.self, context: context)
+        guard let required = input.mfaRequired else { throw Problem.validation(field: "mfaRequired", "is required") }
+        try await services.mfa.setTenantRequirement(tenants: services.tenants, tenantId: context.tenant.tenantId,
+                                                    required: required, actor: context.auditActor(request))
+        return SecurityView(mfaRequired: required)
     }
 
     @Sendable func show(_ request: Request, context: TenantRequestContext) async throws -> ProfileResponse {

@@ -52,6 +52,18 @@ public struct TenantStore: Sendable {
     }
 
     /// The tenant, from a short-lived cache on the request path (see `cacheLifetime`).
+    /// Whether the tenant's owners require a second factor of everyone (read at sign-in only).
+    func requiresMFA(_ id: String) async throws -> Bool {
+        try await database.sql.raw("SELECT mfa_required FROM tenants WHERE id = \(bind: id)").first()?
+            .decode(column: "mfa_required", as: Int.self) == 1
+    }
+
+    func setMFARequired(_ id: String, _ required: Bool, now: Date, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            UPDATE tenants SET mfa_required = \(bind: required ? 1 : 0), updated_at = \(bind: now) WHERE id = \(bind: id)
+            """).run()
+    }
+
     public func find(id: String) async throws -> Tenant? {
         guard Identifier.isValid(id) else { return nil }
         let now = Date()

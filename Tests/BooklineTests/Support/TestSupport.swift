@@ -98,12 +98,15 @@ func withApp<T: Sendable>(
     configure: (inout AppConfig) -> Void = { _ in },
     logs: LogCapture? = nil,
     now: @escaping @Sendable () -> Date = Date.init,
+    mailer: RecordingAccountMailer? = nil,
     _ body: @escaping @Sendable (any TestClientProtocol, AppServices) async throws -> T
 ) async throws -> T {
     try await TestDatabase.withFresh { base in
         var config = base
         configure(&config)
-        let services = try await AppServices.make(config: config, logger: logs?.logger ?? quietLogger, now: now)
+        var made = try await AppServices.make(config: config, logger: logs?.logger ?? quietLogger, now: now)
+        if let mailer { made.accountMailer = mailer }
+        let services = made
         let app = try buildApplication(services)
         return try await app.test(.router) { client in
             try await body(client, services)
@@ -131,7 +134,7 @@ extension AppServices {
         let password = "correct-horse-battery-42"
         _ = try await users.create(
             tenantId: tenant.id, email: try EmailAddress.parse(email).get(), passwordHash: try await hasher.hash(password),
-            role: .owner, now: now
+            role: .owner, verified: true, now: now
         )
         let key = APIKeyFormat.generate(.live)
         let record = try await apiKeys.create(
@@ -146,7 +149,7 @@ extension AppServices {
         let password = "platform-password-\(UUID().uuidString.prefix(6))"
         _ = try await users.create(
             tenantId: nil, email: try EmailAddress.parse(email).get(), passwordHash: try await hasher.hash(password),
-            role: role, now: now()
+            role: role, verified: true, now: now()
         )
         return (email, password)
     }

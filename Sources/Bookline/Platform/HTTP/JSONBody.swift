@@ -28,6 +28,10 @@ extension Request {
             if let field = JSONChecks.firstNUL(in: json) {
                 throw Problem.validation(field: field.isEmpty ? "body" : field, "must not contain NUL (U+0000) characters")
             }
+            if let owned = T.self as? any PlatformOwnedFields.Type, let object = json as? [String: Any] {
+                let sent = owned.platformOwnedFields.filter { object[$0.key] != nil }.sorted { $0.key < $1.key }
+                if !sent.isEmpty { throw Problem.validation(sent.map { .init(field: $0.key, message: $0.value) }) }
+            }
             return value
         } catch let error as DecodingError {
             throw Self.problem(for: error)
@@ -126,4 +130,13 @@ enum JSONChecks {
         }
         return nil
     }
+}
+
+/// A request body whose callers must not set fields that only the platform decides (a tenant's
+/// tier or status, a user's standing, ids). Such a field is refused with a 422 naming it rather
+/// than ignored, so a client that tries learns at once that it has no effect; the body type
+/// itself has no property for it, so nothing could apply it by mistake.
+public protocol PlatformOwnedFields {
+    /// Field name -> why the caller may not set it.
+    static var platformOwnedFields: [String: String] { get }
 }

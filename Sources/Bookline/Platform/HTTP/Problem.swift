@@ -59,6 +59,12 @@ public struct Problem: Error, Sendable, Equatable {
     /// No credential at all (as opposed to a wrong one).
     public static var missingCredential: Problem { unauthorized("Send a credential in the Authorization header.") }
 
+    /// A tenant that requires a second factor, and a user who has not enrolled one yet.
+    public static let mfaEnrolmentRequired = Problem(
+        status: .forbidden, slug: "mfa-enrolment-required", title: "Two-factor sign-in required",
+        detail: "This account requires two-factor sign-in. Enrol an authenticator (POST /api/me/mfa/totp), then sign in again."
+    )
+
     public static func forbidden(_ detail: String) -> Problem {
         Problem(status: .forbidden, slug: "forbidden", title: "Forbidden", detail: detail)
     }

@@ -13,6 +13,7 @@ public enum SealedColumns {
     public static let all: [Column] = [
         Column(table: "platform_secrets", primaryKey: ["name"], column: "value_sealed"),
         Column(table: "signing_keys", primaryKey: ["kid"], column: "private_key_sealed"),
+        Column(table: "users", primaryKey: ["id"], column: "totp_secret_sealed"),
         Column(table: "idempotency_keys", primaryKey: ["scope", "idempotency_key"], column: "body_sealed"),
         Column(table: "messaging_settings", primaryKey: ["tenant_id"], column: "twilio_auth_token_sealed"),
         Column(table: "messaging_settings", primaryKey: ["tenant_id"], column: "smtp_url_sealed"),
