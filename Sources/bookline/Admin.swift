@@ -23,7 +23,7 @@ struct Admin: AsyncParsableCommand {
         var role: String = "admin"
 
         func run() async throws {
-            guard let role = Role(rawValue: role), role.isPlatform else { Startup.fail("--role must be admin or compliance") }
+            guard let role = Role(rawValue: role, platform: true) else { Startup.fail("--role must be admin or compliance") }
             guard case .success(let address) = EmailAddress.parse(email) else { Startup.fail("--email is not a valid email address") }
             var password: String
             var generated = false

@@ -109,7 +109,7 @@ struct APIKeyAndAdminTests {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
             _ = try await services.makeTenant("Other Salon")
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let token = try await login(client, email: admin.email, password: admin.password)
 
             let me = try await client.request(.get, "/api/me", key: token).json()

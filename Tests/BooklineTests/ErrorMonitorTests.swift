@@ -205,7 +205,7 @@ struct ErrorMonitorTests {
             await services.errors.record(Self.report("database_unreachable", severity: .critical))
             clock.advance(by: 3601)
 
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let adminToken = try await login(client, email: admin.email, password: admin.password)
             let all = try await client.request(.get, "/api/error-stats", key: adminToken).json()
             #expect(all["total"] as? Int == 4)

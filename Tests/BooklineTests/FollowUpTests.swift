@@ -118,7 +118,7 @@ struct FollowUpTests {
 
             let lead = try await client.createLead(#"{"phone": "07400 100506"}"#, key: tenant.key)
             try await Self.call(client, key: tenant.key, phone: "07400100506", outcome: "interested", at: clock.now, id: "c-2")
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let token = try await login(client, email: admin.email, password: admin.password)
             let global = try await client.request(.post, "/api/admin/opt-outs", key: token, json: #"{"phone": "+447400100506"}"#)
             #expect(global.status == .created)

@@ -84,7 +84,7 @@ struct IsolationMatrixTests {
         case "/api/keys/{id}", "/api/keys/{id}/rotate": resource = pick("key")
         case "/api/services/{id}": resource = pick("service"); body = #"{"name": "Hijacked"}"#
         case "/api/appointments/{id}": resource = pick("appointment"); body = operation.method == "PATCH" ? #"{"status": "cancelled"}"# : nil
-        case "/api/users/{id}": resource = pick("user")
+        case "/api/users/{id}": resource = pick("user"); body = operation.method == "PATCH" ? #"{"role": "viewer"}"# : nil
         case "/api/me/sessions/{id}": resource = pick("session")
         case "/api/opt-outs/{phone}": resource = id.map { _ in "+447400100999" } ?? fixture.ids["phone"]
         case "/api/clients/{id}/export": resource = pick("tenant")

@@ -207,7 +207,7 @@ struct JobAdminTests {
                  try await services.jobs.enqueue(NewJob(kind: "platform.noop", runAt: now.addingTimeInterval(3600)), now: now, on: db))
             }
             _ = try await JobWorker(services: services, concurrency: 2).runOnce()
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let token = try await login(client, email: admin.email, password: admin.password)
 
             let overview = try await client.request(.get, "/api/admin/jobs", key: token).json()

@@ -89,7 +89,7 @@ struct OptOutTests {
     @Test func globalListBlocksEveryTenantAndOnlyAdminsManageIt() async throws {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let token = try await login(client, email: admin.email, password: admin.password)
             #expect(try await client.request(.post, "/api/admin/opt-outs", key: tenant.key, json: #"{"phone": "07400100555"}"#).status == .forbidden)
             #expect(try await client.request(.get, "/api/admin/opt-outs").status == .unauthorized)

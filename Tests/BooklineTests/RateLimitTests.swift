@@ -92,7 +92,7 @@ struct RateLimitTests {
     }
 
     func adminToken(_ client: any TestClientProtocol, _ services: AppServices) async throws -> String {
-        let admin = try await services.makePlatformUser(role: .admin)
+        let admin = try await services.makePlatformUser(role: .platformAdmin)
         return try await login(client, email: admin.email, password: admin.password)
     }
 }

@@ -130,7 +130,7 @@ struct TenantContextTests {
 
             let refused = try await client.request(.get, "/monitor/tenant-resolution", key: tenant.key)
             #expect(refused.status == .forbidden, "tenant credentials cannot read platform monitoring")
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let token = try await login(client, email: admin.email, password: admin.password)
             let response = try await client.request(.get, "/monitor/tenant-resolution", key: token)
             #expect(response.status == .ok)

@@ -11,7 +11,7 @@ struct TenantDeletionTests {
         try await withApp { client, services in
             let tenant = try await services.makeTenant()
             let owner = try await login(client, email: tenant.ownerEmail, password: tenant.ownerPassword)
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let adminToken = try await login(client, email: admin.email, password: admin.password)
             _ = try await client.createLead(#"{"phone": "07400100123"}"#, key: tenant.key)
 
@@ -55,7 +55,7 @@ struct TenantDeletionTests {
         try await withApp(now: clock.closure) { client, services in
             let doomed = try await DataSubjectFixture.seed(client, services)
             let kept = try await DataSubjectFixture.seed(client, services, phone: "+447400100888", email: "kept@example.org")
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let firstToken = try await login(client, email: admin.email, password: admin.password)
             // Rows in tables without a foreign key to tenants, too.
             _ = try await client.request(.post, "/api/opt-outs", key: doomed.tenant.key, json: #"{"phone": "07400100999", "reason": "asked"}"#)

@@ -141,7 +141,7 @@ struct TenantExportTests {
             let a = try await services.makeTenant("A Dental")
             let b = try await services.makeTenant("B Dental")
             let ownerB = try await login(client, email: b.ownerEmail, password: b.ownerPassword)
-            let admin = try await services.makePlatformUser(role: .admin)
+            let admin = try await services.makePlatformUser(role: .platformAdmin)
             let adminToken = try await login(client, email: admin.email, password: admin.password)
 
             let cross = try await client.request(.get, "/api/clients/\(a.id)/export", key: ownerB)

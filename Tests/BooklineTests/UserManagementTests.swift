@@ -27,7 +27,7 @@ struct UserManagementTests {
             #expect(!list.description.contains("argon2"))
 
             // Validation, duplicates, another tenant's id, yourself.
-            let bad = try await client.request(.post, "/api/users", key: owner, json: #"{"email": "nope", "role": "admin", "password": "short"}"#)
+            let bad = try await client.request(.post, "/api/users", key: owner, json: #"{"email": "nope", "role": "boss", "password": "short"}"#)
             #expect(Set((try bad.problem()["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []) == ["email", "role", "password"])
             let duplicate = try await client.request(.post, "/api/users", key: owner, json: #"{"email": "reception@smile.example"}"#)
             #expect(duplicate.status == .conflict)

@@ -41,7 +41,8 @@ struct AppointmentReplies: Sendable {
     /// It names the appointment, not the person: nothing in it outlives an erasure.
     private func notifyOwners(tenant: Tenant, appointmentId: String, status: AppointmentStatus, when: String, now: Date) async throws {
         let owners = try await services.database.sql.raw("""
-            SELECT id, email FROM users WHERE tenant_id = \(bind: tenant.id) AND role = 'owner' ORDER BY id
+            SELECT users.id, users.email FROM users JOIN memberships ON memberships.user_id = users.id
+            WHERE memberships.tenant_id = \(bind: tenant.id) AND memberships.role = 'owner' ORDER BY users.id
             """).all()
         let verb = status == .cancelled ? "cancelled" : "confirmed"
         for owner in owners {

@@ -64,7 +64,7 @@ struct ScheduleRoutes {
     }
 
     func requireWriter(_ context: TenantRequestContext) throws {
-        if context.tenant.principal.kind == .user { try context.tenant.requireOwner() }
+        if context.tenant.principal.kind == .user { try context.tenant.requireSettingsManager() }
         try context.tenant.require(.settingsWrite)
     }
 

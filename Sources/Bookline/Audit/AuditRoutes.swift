@@ -77,12 +77,12 @@ struct AuditRoutes {
         let requested = request.uri.queryParameters["tenantId"].map(String.init)
         let chain: String?
         switch auth.principal.role {
-        case .admin?, .compliance?:
+        case .platformAdmin?, .compliance?:
             if let requested, requested != "platform", !Identifier.isValid(requested) {
                 throw Problem.validation(field: "tenantId", "must be a tenant id or platform")
             }
             chain = requested
-        case .owner?:
+        case .owner?, .tenantAdmin?:
             guard let own = auth.tenantId else { throw Problem.forbidden("No tenant.") }
             if let requested, requested != own { throw Problem.notFound("No such tenant.") }
             chain = own
@@ -102,13 +102,13 @@ struct AuditRoutes {
         let requested = query["tenantId"].map(String.init)
 
         switch auth.principal.role {
-        case .admin?, .compliance?:
+        case .platformAdmin?, .compliance?:
             if let requested, requested != "platform", !Identifier.isValid(requested) {
                 errors.append(.init(field: "tenantId", message: "must be a tenant id or platform"))
             }
             filter.tenantId = requested == "platform" ? nil : requested
             filter.platformOnly = requested == "platform"
-        case .owner?:
+        case .owner?, .tenantAdmin?:
             guard let own = auth.tenantId else { throw Problem.forbidden("No tenant.") }
             // Another tenant's id looks exactly like an unknown one.
             if let requested, requested != own { throw Problem.notFound("No such tenant.") }

@@ -79,7 +79,7 @@ struct CalendarSettingsRoutes {
     }
 
     @Sendable func update(_ request: Request, context: TenantRequestContext) async throws -> SettingsView {
-        if context.tenant.principal.kind == .user { try context.tenant.requireOwner() }
+        if context.tenant.principal.kind == .user { try context.tenant.requireSettingsManager() }
         try context.tenant.require(.settingsWrite)
         let body = try await request.decodeJSON(as: Body.self, context: context)
         let tenantId = context.tenant.tenantId

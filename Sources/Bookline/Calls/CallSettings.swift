@@ -70,7 +70,7 @@ struct CallSettingsRoutes {
     }
 
     @Sendable func update(_ request: Request, context: TenantRequestContext) async throws -> SettingsView {
-        if context.tenant.principal.kind == .user { try context.tenant.requireOwner() }
+        if context.tenant.principal.kind == .user { try context.tenant.requireSettingsManager() }
         try context.tenant.require(.settingsWrite)
         let patch = try await request.decodeJSON(as: SettingsPatch.self, context: context)
         let tenantId = context.tenant.tenantId

@@ -83,6 +83,11 @@ public enum DataRegistry {
             .init(name: "totp_last_step", type: .integer, handling: .data), .init(name: "mfa_recovery_hashes", type: .text, handling: .secret),
             .init(name: "password_changed_at", type: .time, handling: .data),
         ]),
+        Table(name: "memberships", tenantColumn: "tenant_id", exportKey: ["user_id"], exported: true, erasure: .none, columns: [
+            .init(name: "tenant_id", type: .text, handling: .data), .init(name: "user_id", type: .text, handling: .data),
+            .init(name: "role", type: .text, handling: .data), .init(name: "created_at", type: .time, handling: .data),
+            .init(name: "updated_at", type: .time, handling: .data),
+        ]),
         Table(name: "api_keys", tenantColumn: "tenant_id", exportKey: ["id"], exported: true, erasure: .none, columns: [
             .init(name: "tenant_id", type: .text, handling: .data), .init(name: "id", type: .text, handling: .data),
             .init(name: "name", type: .text, handling: .data), .init(name: "key_hash", type: .text, handling: .secret),

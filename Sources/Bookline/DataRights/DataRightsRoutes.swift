@@ -20,7 +20,7 @@ struct DataRightsRoutes {
         guard let auth = context.auth else { throw Problem.missingCredential }
         let tenantId = try context.parameters.require("id")
         switch auth.principal.role {
-        case .admin?, .compliance?: break
+        case .platformAdmin?, .compliance?: break
         case .owner? where auth.tenantId == tenantId: break
         // Another tenant's id looks exactly like an unknown one.
         case .owner?: throw Problem.notFound("No tenant with this id.")

@@ -51,7 +51,7 @@ struct StreamToken: Sendable {
               Double(claims.expires) >= now.timeIntervalSince1970,
               let kind = Principal.Kind(rawValue: claims.kind)
         else { throw invalid }
-        return Authentication(principal: Principal(kind: kind, id: claims.principalId, role: claims.role.flatMap(Role.init)),
+        return Authentication(principal: Principal(kind: kind, id: claims.principalId, role: claims.role.flatMap { Role(rawValue: $0, platform: claims.tenantId == nil) }),
                               tenantId: claims.tenantId, scopes: Set(claims.scopes), method: "stream_token")
     }
 }

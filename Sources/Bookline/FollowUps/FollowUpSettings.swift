@@ -87,7 +87,7 @@ struct FollowUpSettingsRoutes {
     }
 
     @Sendable func update(_ request: Request, context: TenantRequestContext) async throws -> View {
-        if context.tenant.principal.kind == .user { try context.tenant.requireOwner() }
+        if context.tenant.principal.kind == .user { try context.tenant.requireSettingsManager() }
         try context.tenant.require(.settingsWrite)
         let body = try await request.decodeJSON(as: Body.self, context: context)
         var errors: [Problem.FieldError] = []

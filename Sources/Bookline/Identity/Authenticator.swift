@@ -90,7 +90,7 @@ public struct Authenticator: Sendable {
             return Authentication(principal: Principal(kind: .apiKey, id: record.id), tenantId: tid,
                                   scopes: scopes.intersection(record.scopes), method: "jwt")
         case Principal.Kind.user.rawValue:
-            guard let role = claims.role.flatMap(Role.init(rawValue:)), role.isPlatform == (claims.tid == nil),
+            guard let role = claims.role.flatMap({ Role(rawValue: $0, platform: claims.tid == nil) }),
                   try await users.isCurrent(id: claims.sub, tenantId: claims.tid, role: role, now: now()),
                   try await claims.sid.asyncMap({ try await sessions.isLive($0, now: now()) }) ?? true
             else {

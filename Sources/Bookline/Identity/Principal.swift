@@ -1,12 +1,66 @@
 import Foundation
 
-public enum Role: String, Sendable, Codable, CaseIterable {
-    /// Tenant roles.
-    case owner, member
-    /// Platform roles: users with no tenant.
-    case admin, compliance
+/// A person's role inside one tenant (a membership's role).
+public enum TenantRole: String, Sendable, Codable, CaseIterable {
+    /// Everything, including the people, security settings, exports and deleting the tenant.
+    case owner
+    /// Everything an owner does with the business's data and settings, and the people who are
+    /// not owners; not the owners themselves, tenant security, the tenant export or deletion.
+    case admin
+    /// The day's work: leads, calls, messages, appointments; reads analytics.
+    case member
+    /// Reads leads, calls, appointments and analytics; changes nothing.
+    case viewer
+}
 
-    public var isPlatform: Bool { self == .admin || self == .compliance }
+/// A platform staff account's role (users with no tenant).
+public enum StaffRole: String, Sendable, Codable, CaseIterable {
+    case admin, compliance
+}
+
+/// A signed-in person's role: in a tenant, or on the platform. The same word ("admin") names a
+/// tenant role and a staff role, so which one is always told by the case, never by the string.
+public enum Role: Sendable, Hashable {
+    case tenant(TenantRole)
+    case staff(StaffRole)
+
+    public static let owner = Role.tenant(.owner)
+    public static let tenantAdmin = Role.tenant(.admin)
+    public static let member = Role.tenant(.member)
+    public static let viewer = Role.tenant(.viewer)
+    public static let platformAdmin = Role.staff(.admin)
+    public static let compliance = Role.staff(.compliance)
+
+    /// The word stored and put in tokens; `platform` (no tenant) says which vocabulary it is.
+    public init?(rawValue: String, platform: Bool) {
+        if platform {
+            guard let role = StaffRole(rawValue: rawValue) else { return nil }
+            self = .staff(role)
+        } else {
+            guard let role = TenantRole(rawValue: rawValue) else { return nil }
+            self = .tenant(role)
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .tenant(let role): role.rawValue
+        case .staff(let role): role.rawValue
+        }
+    }
+
+    public var isPlatform: Bool {
+        if case .staff = self { return true }
+        return false
+    }
+
+    public var tenantRole: TenantRole? {
+        if case .tenant(let role) = self { return role }
+        return nil
+    }
+
+    /// Owners and admins manage the tenant's people and see its audit trail.
+    public var managesPeople: Bool { self == .owner || self == .tenantAdmin }
 }
 
 /// What a credential may do inside its tenant.
@@ -26,11 +80,14 @@ public enum Scope: String, Sendable, CaseIterable, Codable {
 
     /// Scopes a user's role grants (API keys carry their own list).
     public static func granted(to role: Role) -> Set<String> {
+        let names: [Scope]
         switch role {
-        case .owner: allNames
-        case .member: [leadsRead, leadsWrite, messagesSend, callsRead, callsWrite, appointmentsRead, appointmentsWrite, analyticsRead].reduce(into: []) { $0.insert($1.rawValue) }
-        case .admin, .compliance: []
+        case .tenant(.owner), .tenant(.admin): return allNames
+        case .tenant(.member): names = [leadsRead, leadsWrite, messagesSend, callsRead, callsWrite, appointmentsRead, appointmentsWrite, analyticsRead]
+        case .tenant(.viewer): names = [leadsRead, callsRead, appointmentsRead, analyticsRead]
+        case .staff: return []
         }
+        return Set(names.map(\.rawValue))
     }
 }
 

@@ -1,11 +1,10 @@
 import BooklineCore
 import Foundation
 import Hummingbird
-import SQLKit
 
-/// `/api/users`: the account owner lists, adds and removes the people who sign in to the
-/// tenant (owners and members). A new user gets the password given, or a generated one shown
-/// once. Another tenant's user id is 404; nobody removes themselves.
+/// `/api/users`: the tenant's owners and admins list, add, re-role and remove the people who
+/// sign in to it (see `PeopleService` for who may do what). A new user gets the password
+/// given, or a generated one shown once. Another tenant's user id is 404.
 struct UserRoutes {
     let services: AppServices
 
@@ -13,48 +12,69 @@ struct UserRoutes {
         let id: String
         let email: String
         let role: String
+        let emailVerified: Bool
+        let mfaEnabled: Bool
         let createdAt: Date
         let lastLoginAt: Date?
         /// Only in the answer that created the user, when no password was given.
-        let temporaryPassword: String?
+        var temporaryPassword: String? = nil
+
+        init(_ user: User, temporaryPassword: String? = nil) {
+            id = user.id
+            email = user.email
+            role = user.role.rawValue
+            emailVerified = user.emailVerified
+            mfaEnabled = user.mfaEnabled
+            createdAt = user.createdAt
+            lastLoginAt = user.lastLoginAt
+            self.temporaryPassword = temporaryPassword
+        }
     }
 
     struct UserList: ResponseEncodable {
         let items: [UserView]
     }
 
-    struct NewUser: Decodable {
+    struct NewUser: Decodable, PlatformOwnedFields {
         var email: String?
         var role: String?
         var password: String?
+
+        static let platformOwnedFields: [String: String] = {
+            let set = "is set by Bookline, not by the request"
+            return ["id": set, "tenantId": set, "emailVerified": set, "mfaEnabled": set, "createdAt": set]
+        }()
+    }
+
+    struct RoleChange: Decodable, PlatformOwnedFields {
+        var role: String?
+
+        static let platformOwnedFields: [String: String] = {
+            let set = "cannot be changed here"
+            return ["id": set, "tenantId": set, "email": set, "emailVerified": set, "mfaEnabled": set, "createdAt": set]
+        }()
+    }
+
+    static let roleMessage = "must be one of \(TenantRole.allCases.map(\.rawValue).joined(separator: ", "))"
+
+    var people: PeopleService {
+        PeopleService(database: services.database, users: services.users, hasher: services.hasher, audit: services.audit, now: services.now)
     }
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>) {
         group.get("users", use: list)
         group.post("users", use: create)
+        group.patch("users/{id}", use: changeRole)
         group.delete("users/{id}", use: remove)
     }
 
-    private func requireOwner(_ context: TenantRequestContext) throws {
-        guard context.tenant.principal.kind == .user, context.tenant.principal.role == .owner else {
-            throw Problem.forbidden("Only the account owner, signed in, can manage users.")
-        }
-    }
-
     @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> UserList {
-        try requireOwner(context)
-        let rows = try await services.database.sql.raw("""
-            SELECT id, email, role, created_at, last_login_at FROM users WHERE tenant_id = \(bind: context.tenant.tenantId) ORDER BY created_at, id
-            """).all()
-        return UserList(items: try rows.map { row in
-            UserView(id: try row.decode(column: "id", as: String.self), email: try row.decode(column: "email", as: String.self),
-                     role: try row.decode(column: "role", as: String.self), createdAt: try row.decode(column: "created_at", as: Date.self),
-                     lastLoginAt: try row.decode(column: "last_login_at", as: Date?.self), temporaryPassword: nil)
-        })
+        _ = try PeopleService.manager(context.tenant, actor: context.auditActor(request))
+        return UserList(items: try await people.list(tenantId: context.tenant.tenantId).map { UserView($0) })
     }
 
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> EditedResponse<UserView> {
-        try requireOwner(context)
+        let manager = try PeopleService.manager(context.tenant, actor: context.auditActor(request))
         let body = try await request.decodeJSON(as: NewUser.self, context: context)
         var errors: [Problem.FieldError] = []
         var email: EmailAddress?
@@ -63,8 +83,8 @@ struct UserRoutes {
         case .failure?: errors.append(.init(field: "email", message: "must be an email address such as name@example.com"))
         case nil: errors.append(.init(field: "email", message: "is required"))
         }
-        let role = Role(rawValue: body.role ?? "member")
-        if role != .member && role != .owner { errors.append(.init(field: "role", message: "must be member or owner")) }
+        let role = TenantRole(rawValue: body.role ?? TenantRole.member.rawValue)
+        if role == nil { errors.append(.init(field: "role", message: Self.roleMessage)) }
         let generated = body.password == nil ? Self.generatedPassword() : nil
         let password = body.password ?? generated!
         switch PasswordPolicy.check(password, context: [email.map { String($0.normalized.prefix { $0 != "@" }) } ?? ""]) {
@@ -74,47 +94,25 @@ struct UserRoutes {
         case .common: errors.append(.init(field: "password", message: "is too common or too easy to guess; choose another"))
         }
         guard errors.isEmpty, let email, let role else { throw Problem.validation(errors) }
-        let hash = try await services.hasher.hash(password)
-        let now = services.now()
-        let tenantId = context.tenant.tenantId
-        do {
-            let user = try await services.database.transaction { db in
-                let user = try await services.users.create(tenantId: tenantId, email: email, passwordHash: hash, role: role, verified: false, now: now, on: db)
-                try await services.audit.append(AuditEntry(
-                    tenantId: tenantId, actor: context.auditActor(request), action: "user.created", targetType: "user",
-                    targetId: user.id, details: ["role": role.rawValue]
-                ), on: db, now: now)
-                return user
-            }
-            return EditedResponse(status: .created, response: UserView(
-                id: user.id, email: user.email, role: user.role.rawValue, createdAt: user.createdAt, lastLoginAt: nil,
-                temporaryPassword: generated
-            ))
-        } catch where ConstraintViolation.isUnique(error) {
-            throw Problem(status: .conflict, slug: "email-taken", title: "Email already registered",
-                          detail: "This email already signs in to Bookline; each person has one login.")
-        }
+        let user = try await people.add(email: email, role: role, password: password, by: manager)
+        return EditedResponse(status: .created, response: UserView(user, temporaryPassword: generated))
+    }
+
+    @Sendable func changeRole(_ request: Request, context: TenantRequestContext) async throws -> UserView {
+        let manager = try PeopleService.manager(context.tenant, actor: context.auditActor(request))
+        let id = try context.parameters.require("id")
+        let body = try await request.decodeJSON(as: RoleChange.self, context: context)
+        guard let name = body.role else { throw Problem.validation(field: "role", "is required") }
+        guard let role = TenantRole(rawValue: name) else { throw Problem.validation(field: "role", Self.roleMessage) }
+        guard Identifier.isValid(id) else { throw PeopleService.notFound }
+        return UserView(try await people.changeRole(userId: id, to: role, by: manager))
     }
 
     @Sendable func remove(_ request: Request, context: TenantRequestContext) async throws -> HTTPResponse.Status {
-        try requireOwner(context)
+        let manager = try PeopleService.manager(context.tenant, actor: context.auditActor(request))
         let id = try context.parameters.require("id")
-        guard id != context.tenant.principal.id else {
-            throw Problem(status: .conflict, slug: "cannot-remove-self", title: "Cannot remove yourself",
-                          detail: "Ask another owner to remove your login.")
-        }
-        let tenantId = context.tenant.tenantId
-        let now = services.now()
-        let removed = try await services.database.transaction { db -> Bool in
-            let gone = try await db.raw("DELETE FROM users WHERE tenant_id = \(bind: tenantId) AND id = \(bind: id) RETURNING id").all()
-            guard !gone.isEmpty else { return false }
-            try await services.audit.append(AuditEntry(
-                tenantId: tenantId, actor: context.auditActor(request), action: "user.removed", targetType: "user", targetId: id
-            ), on: db, now: now)
-            return true
-        }
-        guard removed else { throw Problem.notFound("No user with this id in this account.") }
-        await services.users.invalidate(id)
+        guard Identifier.isValid(id) else { throw PeopleService.notFound }
+        try await people.remove(userId: id, by: manager)
         return .noContent
     }
 

@@ -18,6 +18,7 @@ public struct User: Sendable, Equatable {
     public var totpLastStep: Int64? = nil
     /// SHA-256 hashes of the recovery codes not yet used, space-separated.
     public var recoveryHashes: String? = nil
+    public var lastLoginAt: Date? = nil
 
     public var mfaEnabled: Bool { totpEnabledAt != nil }
     public var emailVerified: Bool { emailVerifiedAt != nil }
@@ -70,15 +71,63 @@ public struct UserStore: Sendable {
         var user = User(id: Identifier.make(now: now), tenantId: tenantId, email: email.normalized,
                         passwordHash: passwordHash, role: role, failedLogins: 0, lockedUntil: nil, createdAt: now)
         user.emailVerifiedAt = verified ? now : nil
-        try await (db ?? database.sql).raw("""
-            INSERT INTO users (id, tenant_id, email, email_key, password_hash, role, failed_logins, created_at, updated_at,
-                               email_verified_at, password_changed_at)
-            VALUES (\(bind: user.id), \(bind: tenantId), \(bind: user.email), \(bind: email.lookupKey),
-                    \(bind: passwordHash), \(bind: role.rawValue), 0, \(bind: now), \(bind: now),
-                    \(bind: user.emailVerifiedAt), \(bind: now))
-            """).run()
+        let insert: @Sendable (any SQLDatabase) async throws -> Void = { [user] db in
+            try await db.raw("""
+                INSERT INTO users (id, tenant_id, email, email_key, password_hash, role, failed_logins, created_at, updated_at,
+                                   email_verified_at, password_changed_at)
+                VALUES (\(bind: user.id), \(bind: tenantId), \(bind: user.email), \(bind: email.lookupKey),
+                        \(bind: passwordHash), \(bind: Self.legacyRole(role)), 0, \(bind: now), \(bind: now),
+                        \(bind: user.emailVerifiedAt), \(bind: now))
+                """).run()
+            if let tenantId { try await Self.addMembership(tenantId: tenantId, userId: user.id, role: role, now: now, on: db) }
+        }
+        if let db { try await insert(db) } else { try await database.transaction { try await insert($0) } }
         return user
     }
+
+    /// users.role only carries 'owner' / 'member' for tenant people (memberships say the rest).
+    static func legacyRole(_ role: Role) -> String {
+        role.isPlatform || role == .owner ? role.rawValue : Role.member.rawValue
+    }
+
+    static func addMembership(tenantId: String, userId: String, role: Role, now: Date, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO memberships (tenant_id, user_id, role, created_at, updated_at)
+            VALUES (\(bind: tenantId), \(bind: userId), \(bind: role.rawValue), \(bind: now), \(bind: now))
+            """).run()
+    }
+
+    /// A tenant person's new role; false when they are not in the tenant.
+    func setRole(tenantId: String, userId: String, role: TenantRole, now: Date, on db: any SQLDatabase) async throws -> Bool {
+        let changed = try await db.raw("""
+            UPDATE memberships SET role = \(bind: role.rawValue), updated_at = \(bind: now)
+            WHERE tenant_id = \(bind: tenantId) AND user_id = \(bind: userId) RETURNING user_id
+            """).all()
+        guard !changed.isEmpty else { return false }
+        try await db.raw("""
+            UPDATE users SET role = \(bind: Self.legacyRole(.tenant(role))), updated_at = \(bind: now) WHERE id = \(bind: userId)
+            """).run()
+        return true
+    }
+
+    /// How many owners the tenant has (it must always keep one).
+    func ownerCount(tenantId: String, on db: any SQLDatabase) async throws -> Int {
+        try await db.raw("""
+            SELECT COUNT(*) AS n FROM memberships WHERE tenant_id = \(bind: tenantId) AND role = 'owner'
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// The tenant's people, oldest first.
+    func members(tenantId: String) async throws -> [User] {
+        try await database.sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) \(unsafeRaw: Self.joined) WHERE memberships.tenant_id = \(bind: tenantId)
+            ORDER BY users.created_at, users.id
+            """).all().map(Self.decode)
+    }
+
+    /// Users with their role in their tenant (a staff account has no membership).
+    static let columns = "users.*, memberships.role AS member_role"
+    static let joined = "FROM users LEFT JOIN memberships ON memberships.user_id = users.id AND memberships.tenant_id = users.tenant_id"
 
     /// A new password (change or reset): clears any lockout.
     func setPassword(userId: String, hash: String, now: Date, on db: any SQLDatabase) async throws {
@@ -99,7 +148,8 @@ public struct UserStore: Sendable {
     /// Whether some owner of the tenant has a verified address (customer mail waits until one does).
     func tenantHasVerifiedOwner(_ tenantId: String, on db: (any SQLDatabase)? = nil) async throws -> Bool {
         try await (db ?? database.sql).raw("""
-            SELECT id FROM users WHERE tenant_id = \(bind: tenantId) AND role = 'owner' AND email_verified_at IS NOT NULL LIMIT 1
+            SELECT users.id FROM users JOIN memberships ON memberships.user_id = users.id
+            WHERE memberships.tenant_id = \(bind: tenantId) AND memberships.role = 'owner' AND users.email_verified_at IS NOT NULL LIMIT 1
             """).first() != nil
     }
 
@@ -147,12 +197,14 @@ public struct UserStore: Sendable {
     }
 
     public func find(email: EmailAddress) async throws -> User? {
-        try await database.sql.raw("SELECT * FROM users WHERE email_key = \(bind: email.lookupKey)").first().map(Self.decode)
+        try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) \(unsafeRaw: Self.joined) WHERE users.email_key = \(bind: email.lookupKey)")
+            .first().map(Self.decode)
     }
 
     public func find(id: String) async throws -> User? {
         guard Identifier.isValid(id) else { return nil }
-        return try await database.sql.raw("SELECT * FROM users WHERE id = \(bind: id)").first().map(Self.decode)
+        return try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) \(unsafeRaw: Self.joined) WHERE users.id = \(bind: id)")
+            .first().map(Self.decode)
     }
 
     public func emailExists(_ email: EmailAddress, on db: (any SQLDatabase)? = nil) async throws -> Bool {
@@ -177,12 +229,15 @@ public struct UserStore: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> User {
-        User(
+        let tenantId = try row.decode(column: "tenant_id", as: String?.self)
+        let roleName = try row.decode(column: "member_role", as: String?.self) ?? row.decode(column: "role", as: String.self)
+        return User(
             id: try row.decode(column: "id", as: String.self),
-            tenantId: try row.decode(column: "tenant_id", as: String?.self),
+            tenantId: tenantId,
             email: try row.decode(column: "email", as: String.self),
             passwordHash: try row.decode(column: "password_hash", as: String.self),
-            role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .member,
+            // An unknown word reads as the least a person of that kind may do.
+            role: Role(rawValue: roleName, platform: tenantId == nil) ?? (tenantId == nil ? .compliance : .viewer),
             failedLogins: try row.decode(column: "failed_logins", as: Int.self),
             lockedUntil: try row.decode(column: "locked_until", as: Date?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
@@ -190,7 +245,8 @@ public struct UserStore: Sendable {
             totpEnabledAt: try row.decode(column: "totp_enabled_at", as: Date?.self),
             totpSecretSealed: try row.decode(column: "totp_secret_sealed", as: String?.self),
             totpLastStep: try row.decode(column: "totp_last_step", as: Int64?.self),
-            recoveryHashes: try row.decode(column: "mfa_recovery_hashes", as: String?.self)
+            recoveryHashes: try row.decode(column: "mfa_recovery_hashes", as: String?.self),
+            lastLoginAt: try row.decode(column: "last_login_at", as: Date?.self)
         )
     }
 }

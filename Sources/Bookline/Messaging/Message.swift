@@ -124,8 +124,9 @@ public struct MessageStore: Sendable {
                    OR (status = 'sending' AND provider_id IS NULL AND locked_until < \(bind: now)))
                   -- A tenant's email waits until one of its owners has verified their address.
                   AND (channel <> 'email' OR EXISTS (
-                      SELECT 1 FROM users WHERE users.tenant_id = messages.tenant_id AND users.role = 'owner'
-                         AND users.email_verified_at IS NOT NULL))
+                      SELECT 1 FROM memberships JOIN users ON users.id = memberships.user_id
+                      WHERE memberships.tenant_id = messages.tenant_id AND memberships.role = 'owner'
+                        AND users.email_verified_at IS NOT NULL))
                 ORDER BY send_at LIMIT \(literal: limit)\(lock))
             RETURNING *
             """).all().map(Self.decode)

@@ -34,15 +34,15 @@ struct ErrorStatsRoutes {
         var errors: [Problem.FieldError] = []
         let tenantId: String?
         switch auth.principal.role {
-        case .admin?:
+        case .platformAdmin?:
             if let requested, !Identifier.isValid(requested) { errors.append(.init(field: "tenantId", message: "must be a tenant id")) }
             tenantId = requested
-        case .owner?:
+        case .owner?, .tenantAdmin?:
             guard let own = auth.tenantId else { throw Problem.forbidden("No tenant.") }
             if let requested, requested != own { throw Problem.notFound("No such tenant.") }
             tenantId = own
         default:
-            throw Problem.forbidden("Only the account owner and platform admins can read error statistics.")
+            throw Problem.forbidden("Only the account's owners and admins, and platform admins, can read error statistics.")
         }
         let hours = query["hours"].map { Int($0) ?? -1 } ?? 24
         if !(1...Self.maxHours).contains(hours) { errors.append(.init(field: "hours", message: "must be from 1 to \(Self.maxHours)")) }

@@ -116,7 +116,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
 
     let authenticator = services.authenticator
     router.group("monitor")
-        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
+        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.platformAdmin]))
         .get("tenant-resolution") { _, _ in services.tenantResolution.snapshot }
     let anyCaller = router.group("api")
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
@@ -131,7 +131,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
         })
     DataRightsRoutes(services: services).addRoutes(to: dataRights)
     let admin = router.group("api/admin")
-        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.admin]))
+        .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: [.platformAdmin]))
         .add(middleware: IdempotencyMiddleware<AppRequestContext>(services: services) { context in
             context.auth.map { "platform:\($0.principal.id)" }
         })

@@ -45,6 +45,14 @@ public struct TenantContext: Sendable, Equatable {
         }
     }
 
+    /// Refuses with 403 unless the caller is one of the tenant's owners or admins (the people who
+    /// change its settings; members and viewers do not).
+    public func requireSettingsManager() throws {
+        guard principal.role == .owner || principal.role == .tenantAdmin else {
+            throw Problem.forbidden("Only the account's owners and admins can change its settings.")
+        }
+    }
+
     /// Refuses with 403 unless the caller is the tenant's owner (API keys never are).
     public func requireOwner() throws {
         guard principal.role == .owner else {

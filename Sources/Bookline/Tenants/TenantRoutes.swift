@@ -84,9 +84,9 @@ struct TenantRoutes {
         return ProfileResponse(tenant)
     }
 
-    /// Owners, and API keys with `settings:write`, may change the profile; members may not.
+    /// Owners and admins, and API keys with `settings:write`, may change the profile; members may not.
     @Sendable func update(_ request: Request, context: TenantRequestContext) async throws -> ProfileResponse {
-        if context.tenant.principal.kind == .user { try context.tenant.requireOwner() }
+        if context.tenant.principal.kind == .user { try context.tenant.requireSettingsManager() }
         try context.tenant.require(.settingsWrite)
         let patch = try await request.decodeJSON(as: ProfilePatch.self, context: context)
         var errors: [Problem.FieldError] = []

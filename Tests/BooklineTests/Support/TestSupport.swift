@@ -144,7 +144,7 @@ extension AppServices {
     }
 
     /// Creates a platform user and returns its email and password.
-    func makePlatformUser(role: Role = .admin) async throws -> (email: String, password: String) {
+    func makePlatformUser(role: Role = .platformAdmin) async throws -> (email: String, password: String) {
         let email = "\(role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())@bookline.example"
         let password = "platform-password-\(UUID().uuidString.prefix(6))"
         _ = try await users.create(
