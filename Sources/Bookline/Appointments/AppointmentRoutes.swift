@@ -54,7 +54,9 @@ struct AppointmentRoutes {
         let slots: [Slot]
     }
 
-    struct BookBody: Decodable {
+    struct BookBody: Decodable, PlatformOwnedFields {
+        static let platformOwnedFields = setByBookline("id", "tenantId", "status", "end", "createdAt", "updatedAt")
+
         var leadId: String?
         var serviceId: String?
         var start: Date?

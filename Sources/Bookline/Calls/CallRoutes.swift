@@ -63,7 +63,9 @@ struct CallRoutes {
         let nextCursor: String?
     }
 
-    struct RecordBody: Decodable {
+    struct RecordBody: Decodable, PlatformOwnedFields {
+        static let platformOwnedFields = setByBookline("id", "tenantId", "createdAt")
+
         var externalId: String?
         var leadId: String?
         var phone: String?

@@ -44,7 +44,10 @@ struct APIKeyRoutes {
         let items: [KeyView]
     }
 
-    struct CreateRequest: Decodable {
+    struct CreateRequest: Decodable, PlatformOwnedFields {
+        static let platformOwnedFields = setByBookline("id", "tenantId", "key", "prefix", "lastFour", "status", "createdBy",
+                                                       "createdAt", "lastUsedAt", "revokedAt")
+
         var name: String?
         var scopes: [String]?
         var expiresInDays: Int?

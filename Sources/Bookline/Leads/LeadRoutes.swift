@@ -44,7 +44,9 @@ struct LeadRoutes {
         let nextCursor: String?
     }
 
-    struct LeadBody: Decodable {
+    struct LeadBody: Decodable, PlatformOwnedFields {
+        static let platformOwnedFields = setByBookline("id", "tenantId", "phoneType", "createdAt", "updatedAt", "optedOut")
+
         var name: String?
         var phone: String?
         var email: String?

@@ -60,7 +60,10 @@ struct MessageRoutes {
         let nextCursor: String?
     }
 
-    struct SendBody: Decodable {
+    struct SendBody: Decodable, PlatformOwnedFields {
+        static let platformOwnedFields = setByBookline("id", "tenantId", "status", "provider", "providerId", "segments",
+                                                       "encoding", "attempts", "createdAt")
+
         var channel: String?
         var leadId: String?
         var to: String?

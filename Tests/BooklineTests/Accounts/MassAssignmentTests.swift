@@ -55,6 +55,36 @@ struct MassAssignmentTests {
     }
 }
 
+/// The tenant routes that create things refuse the fields Bookline sets (ids, owner, status,
+/// provider data, timestamps), one test per route and field, and create nothing.
+@Suite("Mass assignment: tenant routes")
+struct TenantMassAssignmentTests {
+    static let cases: [(path: String, body: String, table: String, fields: [String])] = [
+        ("/api/leads", #""phone": "07400 100901""#, "leads", ["id", "tenantId", "phoneType", "createdAt", "optedOut"]),
+        ("/api/messages", #""to": "07400 100902", "body": "Hi""#, "messages", ["id", "tenantId", "status", "provider", "providerId", "segments", "attempts"]),
+        ("/api/calls", #""phone": "07400 100903", "startedAt": "2026-10-19T09:00:00Z", "outcome": "booked""#, "calls", ["id", "tenantId"]),
+        ("/api/appointments", #""start": "2026-10-23T09:00:00Z""#, "appointments", ["id", "tenantId", "status", "end"]),
+        ("/api/keys", #""name": "mine""#, "api_keys", ["id", "tenantId", "key", "status", "createdBy", "revokedAt"]),
+    ]
+
+    static var arguments: [(String, String, String, String)] {
+        cases.flatMap { test in test.fields.map { (test.path, test.body, test.table, $0) } }
+    }
+
+    @Test(arguments: Self.arguments)
+    func createRefusesAFieldBooklineSets(path: String, body: String, table: String, field: String) async throws {
+        try await withApp { client, services in
+            let tenant = try await services.makeTenant()
+            let before = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()?.decode(column: "n", as: Int.self)
+            let response = try await client.request(.post, path, key: tenant.key, json: #"{\#(body), "\#(field)": "forged"}"#)
+            #expect(response.status == .unprocessableContent, "\(path) \(field): \(response.text)")
+            #expect(try response.decode(ProblemBody.self).fields == [field])
+            let after = try await services.database.sql.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()?.decode(column: "n", as: Int.self)
+            #expect(before == after, "nothing is created")
+        }
+    }
+}
+
 @Suite("Default tier")
 struct DefaultTierTests {
     static func yaml(_ defaults: [String]) -> String {

@@ -140,3 +140,10 @@ public protocol PlatformOwnedFields {
     /// Field name -> why the caller may not set it.
     static var platformOwnedFields: [String: String] { get }
 }
+
+extension PlatformOwnedFields {
+    /// The usual reason, for fields such as ids, owners and timestamps.
+    static func setByBookline(_ names: String...) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: names.map { ($0, "is set by Bookline, not by the request") })
+    }
+}
