@@ -25,9 +25,11 @@ struct ConfigTests {
             "BOOKLINE_MASTER_KEY": key, "BOOKLINE_PUBLIC_URL": "https://book.example.com/",
             "LOG_LEVEL": "DEBUG", "BOOKLINE_MIGRATE_ON_START": "false", "SMTP_URL": "smtps://u:p@mail:465", "EMAIL_FROM": "bookings@example.com",
             "BOOKLINE_ENV": "production", "BOOKLINE_MAX_IMPORT_BYTES": "2048", "BOOKLINE_IMPORT_BACKGROUND_ROWS": "100",
-            "BOOKLINE_OPT_OUT_CACHE_SECONDS": "0",
+            "BOOKLINE_OPT_OUT_CACHE_SECONDS": "0", "BOOKLINE_LOGIN_ATTEMPTS_PER_15_MINUTES": "500",
         ])
         #expect(config.maxImportBytes == 2048 && config.backgroundImportRows == 100 && config.optOutCacheSeconds == 0)
+        #expect(config.loginAttemptsPer15Minutes == 500)
+        #expect(try AppConfig.load(from: [:]).loginAttemptsPer15Minutes == nil, "nil: tiers.yaml decides")
         let workers = try AppConfig.load(from: ["BOOKLINE_WORKER_INTERVAL": "0.25", "BOOKLINE_JOB_LEASE_SECONDS": "30",
                                                 "BOOKLINE_WORKER_CONCURRENCY": "2", "BOOKLINE_RUN_WORKERS": "false"])
         #expect(workers.workerInterval == 0.25 && workers.jobLeaseSeconds == 30 && workers.workerConcurrency == 2 && !workers.runsWorker)
@@ -66,6 +68,7 @@ struct ConfigTests {
         ("BOOKLINE_WORKER_INTERVAL", "0"),
         ("BOOKLINE_JOB_LEASE_SECONDS", "1"),
         ("BOOKLINE_RUN_WORKERS", "sometimes"),
+        ("BOOKLINE_LOGIN_ATTEMPTS_PER_15_MINUTES", "0"),
         ("BOOKLINE_SENDER_INTERVAL", "fast"),
         ("ADMIN_EMAIL", "ops"),
         ("SLACK_WEBHOOK_URL", "hooks.slack.com/services/secretpw"),

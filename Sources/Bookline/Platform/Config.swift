@@ -198,6 +198,7 @@ public struct AppConfig: Sendable {
         config.eventHeartbeatSeconds = try seconds("BOOKLINE_EVENT_HEARTBEAT_SECONDS", in: 0.05...300) ?? config.eventHeartbeatSeconds
         config.tenantGraceDays = try wholeNumber("BOOKLINE_TENANT_GRACE_DAYS", in: 0...3650) ?? config.tenantGraceDays
         config.retentionDays = try wholeNumber("BOOKLINE_RETENTION_DAYS", in: 1...36_500) ?? config.retentionDays
+        config.loginAttemptsPer15Minutes = try wholeNumber("BOOKLINE_LOGIN_ATTEMPTS_PER_15_MINUTES", in: 1...1_000_000)
         config.subjectExportInlineRows = try wholeNumber("BOOKLINE_SUBJECT_EXPORT_INLINE_ROWS", in: 0...1_000_000) ?? config.subjectExportInlineRows
         if let seconds = value("BOOKLINE_DB_PROBE_INTERVAL") {
             guard let number = Double(seconds), number >= 1, number.isFinite else {

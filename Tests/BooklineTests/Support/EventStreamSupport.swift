@@ -18,7 +18,7 @@ func withLiveApp<T: Sendable>(
         config.port = 0
         configure(&config)
         let services = try await AppServices.make(config: config, logger: quietLogger, now: now)
-        let app = try buildApplication(services)
+        let app = try await buildApplicationOrClose(services)
         return try await app.test(.live) { client in
             try await body(client, services, "http://127.0.0.1:\(client.port!)")
         }

@@ -107,10 +107,21 @@ func withApp<T: Sendable>(
         var made = try await AppServices.make(config: config, logger: logs?.logger ?? quietLogger, now: now)
         if let mailer { made.accountMailer = mailer }
         let services = made
-        let app = try buildApplication(services)
+        let app = try await buildApplicationOrClose(services)
         return try await app.test(.router) { client in
             try await body(client, services)
         }
+    }
+}
+
+/// The app's lifecycle closes the database pool; when building the app fails nothing would,
+/// and AsyncKit traps on a pool that is never shut down, so the failure closes it here.
+func buildApplicationOrClose(_ services: AppServices) async throws -> some ApplicationProtocol {
+    do {
+        return try buildApplication(services)
+    } catch {
+        await services.database.close()
+        throw error
     }
 }
 
