@@ -17,6 +17,7 @@ function showTab(id) {
   if (id === "appointments-panel") loadAppointments().catch(handle);
   if (id === "messages-panel") { loadMessages().catch(handle); loadTemplates().catch(handle); }
   if (id === "settings-panel") loadSettings().catch(handle);
+  if (id === "account-panel") loadAccount().catch(handle);
 }
 
 // --- Leads ----------------------------------------------------------------------------------

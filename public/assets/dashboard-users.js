@@ -1,5 +1,6 @@
-// Settings > Users: the owner adds people (a generated password shown once) and removes them.
-// Members and API keys cannot manage users; for them the section stays hidden.
+// Settings > Users: owners and admins add people (a generated password shown once), change
+// their roles and remove them. Members, viewers and API keys cannot; for them the section stays
+// hidden. The server decides who may change whom (only owners touch owners).
 "use strict";
 
 async function loadUsers() {
@@ -12,7 +13,19 @@ async function loadUsers() {
     const row = body.insertRow();
     row.dataset.id = user.id;
     tableCell(row, user.email);
-    tableCell(row, user.role);
+    const roleCell = tableCell(row, "");
+    roleCell.textContent = "";
+    const role = document.createElement("select");
+    role.setAttribute("aria-label", `Role of ${user.email}`);
+    for (const option of ["owner", "admin", "member", "viewer"]) role.append(new Option(option, option, false, option === user.role));
+    role.addEventListener("change", async () => {
+      try {
+        await api(`/api/users/${user.id}`, { method: "PATCH", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ role: role.value }) });
+      } catch (error) { handle(error); }
+      await loadUsers().catch(handle);
+    });
+    roleCell.append(role);
     tableCell(row, user.lastLoginAt ? new Date(user.lastLoginAt).toLocaleString() : "never");
     const actions = tableCell(row, "");
     actions.textContent = "";

@@ -33,22 +33,6 @@ function handle(error) {
 
 // --- Sign-in --------------------------------------------------------------------------------
 
-async function login(event) {
-  event.preventDefault();
-  notice("");
-  const button = $("login-button");
-  button.disabled = true;
-  try {
-    await Session.login($("email").value, $("password").value);
-    $("password").value = "";
-    await start();
-  } catch (error) {
-    if (error instanceof ApiError) notice(error.message); else handle(error);
-  } finally {
-    button.disabled = false;
-  }
-}
-
 async function useKey(event) {
   event.preventDefault();
   Session.apiKey = $("api-key").value.trim();
@@ -254,17 +238,25 @@ async function connectStream() {
 
 // --- Start ----------------------------------------------------------------------------------
 
-async function start() {
+async function start(options = {}) {
   const me = await api("/api/me");
   $("business-name").textContent = (me.tenant && (me.tenant.businessName || me.tenant.slug)) || "Your business";
   show("overview");
   notice("");
+  showAccountState(me);
+  if (me.account && me.account.mfaEnrolmentRequired) {
+    // The tenant requires a second factor: only the account panel answers until it is set up.
+    showTab("account-panel");
+    notice("This business requires two-step verification: set it up below to open the rest of the dashboard.");
+    return;
+  }
+  if (!options.keepTab) showTab("overview-panel");
   await loadFigures().catch(handle);
   connectStream();
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
-  $("login-form").addEventListener("submit", login);
+  wireSignIn(start, handle);
   $("key-form").addEventListener("submit", useKey);
   $("logout").addEventListener("click", logout);
   window.addEventListener("online", () => { notice(""); if (Session.token || Session.apiKey) connectStream(); });

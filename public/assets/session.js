@@ -40,13 +40,29 @@ const Session = {
     this.timer = setTimeout(() => this.refresh().catch(() => {}), Math.max(30, body.expiresIn - 60) * 1000);
   },
 
-  /// Signs in; throws ApiError with the server's reason (and Retry-After on 429).
+  /// Signs in. Resolves to null when signed in, or to `{ mfaToken }` when the account asks for
+  /// its second factor next (then call `loginWithCode`). Throws ApiError with the server's
+  /// reason (and Retry-After on 429).
   async login(email, password) {
+    const body = await this.post("/api/auth/login", { email, password, session: "cookie" });
+    if (body.mfaRequired) return { mfaToken: body.mfaToken };
+    this.accept(body);
+    return null;
+  },
+
+  /// The second step: a 6-digit code from the authenticator app, or one of the recovery codes.
+  async loginWithCode(mfaToken, code) {
+    const trimmed = code.replace(/\s+/g, "");
+    const proof = /^\d{6}$/.test(trimmed) ? { code: trimmed } : { recoveryCode: code.trim() };
+    this.accept(await this.post("/api/auth/login/mfa", Object.assign({ mfaToken, session: "cookie" }, proof)));
+  },
+
+  async post(path, payload) {
     let response;
     try {
-      response = await fetch("/api/auth/login", {
+      response = await fetch(path, {
         method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email, password, session: "cookie" }),
+        body: JSON.stringify(payload),
       });
     } catch (_) {
       throw new ApiError(0, "Network problem: check your connection and try again.");
@@ -54,10 +70,11 @@ const Session = {
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       const wait = Number(response.headers.get("Retry-After")) || null;
-      throw new ApiError(response.status, response.status === 429 ? `Too many attempts. Try again in ${wait || 60} seconds.`
-        : (body.detail || "Sign-in failed."), wait);
+      const detail = response.status === 429 && body.type && !String(body.type).endsWith("account-locked")
+        ? `Too many attempts. Try again in ${wait || 60} seconds.` : (body.detail || "Sign-in failed.");
+      throw new ApiError(response.status, detail, wait);
     }
-    this.accept(body);
+    return body;
   },
 
   async logout() {
@@ -131,4 +148,51 @@ function figureCard(label, value) {
   number.textContent = value;
   card.append(name, number);
   return card;
+}
+
+/// Wires a page's sign-in: `#login-form` (email, password), then `#mfa-form` (a code) when the
+/// account has a second factor. `onSignedIn` runs once signed in; errors go to `onError`.
+function wireSignIn(onSignedIn, onError) {
+  let challenge = null;
+  const back = () => {
+    challenge = null;
+    $("mfa-form").hidden = true;
+    $("login-form").hidden = false;
+  };
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    notice("");
+    $("login-button").disabled = true;
+    try {
+      challenge = await Session.login($("email").value, $("password").value);
+      $("password").value = "";
+      if (challenge) {
+        $("login-form").hidden = true;
+        $("mfa-form").hidden = false;
+        $("mfa-code").focus();
+        return;
+      }
+      await onSignedIn();
+    } catch (error) {
+      if (error instanceof ApiError && error.status !== 0) notice(error.message); else onError(error);
+    } finally {
+      $("login-button").disabled = false;
+    }
+  });
+  $("mfa-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    notice("");
+    if (!challenge) { back(); return; }
+    try {
+      await Session.loginWithCode(challenge.mfaToken, $("mfa-code").value);
+      $("mfa-code").value = "";
+      back();
+      await onSignedIn();
+    } catch (error) {
+      // An expired step or a locked account starts again from the password.
+      if (error instanceof ApiError && (/expired|already used; sign in/.test(error.message) || error.status === 429)) back();
+      if (error instanceof ApiError && error.status !== 0) notice(error.message); else onError(error);
+    }
+  });
+  $("mfa-cancel").addEventListener("click", back);
 }

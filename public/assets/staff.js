@@ -33,20 +33,7 @@ async function enterConsole() {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
-  $("login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    notice("");
-    $("login-button").disabled = true;
-    try {
-      await Session.login($("email").value, $("password").value);
-      $("password").value = "";
-      await enterConsole();
-    } catch (error) {
-      handle(error);
-    } finally {
-      $("login-button").disabled = false;
-    }
-  });
+  wireSignIn(enterConsole, handle);
   $("logout").addEventListener("click", async () => { await Session.logout(); showStaff("sign-in"); notice("You are signed out."); });
   try {
     if (await Session.refresh()) { await enterConsole(); return; }

@@ -57,3 +57,56 @@ def sign_in(browser, path, email, password, ready="console"):
     browser.find_element(By.ID, "login-button").click()
     wait.until(lambda b: b.find_element(By.ID, ready).is_displayed())
     return wait
+
+
+def call_status(method, path, body=None, key=None):
+    """(status, parsed body) without raising on 4xx/5xx, for the refusals."""
+    import urllib.error
+    try:
+        return 200, call(method, path, body, key)
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            return error.code, json.loads(raw or b"{}")
+        except ValueError:
+            return error.code, {"raw": raw.decode("utf-8", "replace")}
+
+
+def mails_to(address):
+    """Every message the capture SMTP server holds for `address`, oldest first, parsed."""
+    import email
+    import email.policy
+    import glob
+    folder = os.environ["SMTP_CAPTURE_DIR"]
+    paths = sorted(glob.glob(os.path.join(folder, "*.json")), key=lambda p: int(os.path.basename(p)[:-5]))
+    found = []
+    for path in paths:
+        with open(path) as file:
+            mail = json.load(file)
+        if address in mail["rcpt_tos"]:
+            found.append(email.message_from_string(mail["data"], policy=email.policy.default))
+    return found
+
+
+def wait_for_mail(address, subject, count=1, timeout=20):
+    """The `count`-th message to `address` whose subject contains `subject` (waits for it)."""
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        matching = [m for m in mails_to(address) if subject in m["Subject"]]
+        if len(matching) >= count:
+            return matching[count - 1]
+        time.sleep(0.1)
+    raise AssertionError(f"no mail #{count} to {address} about {subject!r}; got {[m['Subject'] for m in mails_to(address)]}")
+
+
+def link_in(message, page):
+    """The link to `page` in both parts of an account mail (they must agree)."""
+    import re
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    pattern = re.escape(BASE + page) + r"\?token=([A-Za-z0-9_\-]+)"
+    in_plain, in_html = re.search(pattern, plain), re.search(pattern, html)
+    assert in_plain and in_html, f"no {page} link in {plain!r}"
+    assert in_plain.group(1) == in_html.group(1), "the text and HTML parts carry different links"
+    return in_plain.group(0), in_plain.group(1)

@@ -27,7 +27,11 @@ def main():
     # clicking would not); an admin lifts the budget, as a support person could.
     admin, _, _ = staff_token("admin", "dashboard-e2e-admin")
     call("PATCH", f"/api/admin/tenants/{signup['tenantId']}", {"rateLimitPerMinute": 100000}, admin)
-    call("POST", "/api/calls", {"phone": "07400 100701", "startedAt": "2026-11-20T10:00:00Z", "outcome": "booked",
+    import datetime
+    # Yesterday: inside the dashboard's 14-day charts whenever this runs.
+    yesterday = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).strftime("%Y-%m-%dT10:00:00Z")
+    closed = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    call("POST", "/api/calls", {"phone": "07400 100701", "startedAt": yesterday, "outcome": "booked",
                                 "durationSeconds": 120}, key)
     browser = chrome(1200)
     wait = WebDriverWait(browser, 15)
@@ -162,14 +166,14 @@ def main():
         wait.until(lambda b: "Opening hours saved." in b.find_element(By.ID, "settings-saved").text)
         assert call("GET", "/api/settings/hours", key=key)["weekly"]["monday"] == [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:30"}]
         # Closed dates: added and removed in the page, each saved at once with the saved hours.
-        browser.execute_script("document.getElementById('closed-date').value = '2026-12-25'")
+        browser.execute_script(f"document.getElementById('closed-date').value = '{closed}'")
         browser.find_element(By.ID, "closed-reason").send_keys("Christmas")
         browser.find_element(By.CSS_SELECTOR, "#closed-form button").click()
-        wait.until(lambda b: any("2026-12-25" in r and "Christmas" in r for r in rows(b, "closed-table")))
+        wait.until(lambda b: any(closed in r and "Christmas" in r for r in rows(b, "closed-table")))
         hours = call("GET", "/api/settings/hours", key=key)
-        assert hours["closed"] == [{"date": "2026-12-25", "reason": "Christmas"}], hours["closed"]
+        assert hours["closed"] == [{"date": closed, "reason": "Christmas"}], hours["closed"]
         assert hours["weekly"]["monday"] == [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:30"}]
-        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Remove closed date 2026-12-25']").click()
+        browser.find_element(By.CSS_SELECTOR, f"button[aria-label='Remove closed date {closed}']").click()
         wait.until(lambda b: "No closed dates." in " ".join(rows(b, "closed-table")))
         assert call("GET", "/api/settings/hours", key=key)["closed"] == []
         browser.find_element(By.ID, "service-name").send_keys("Whitening")
@@ -243,5 +247,7 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as error:  # one clear line for CI
+        import traceback
+        traceback.print_exc()
         print(f"dashboard: FAILED: {error!r}")
         sys.exit(1)
