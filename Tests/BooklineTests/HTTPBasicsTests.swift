@@ -96,7 +96,7 @@ struct HTTPBasicsTests {
             #expect(api.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
             #expect(api.headers[.contentSecurityPolicy] == nil)
 
-            for page in ["/", "/docs", "/onboard", "/dashboard", "/admin", "/compliance", "/reset-password", "/verify-email"] {
+            for page in ["/", "/docs", "/onboard", "/dashboard", "/admin", "/compliance", "/reset-password", "/verify-email", "/invite"] {
                 let response = try await client.request(.get, page)
                 #expect(response.status == .ok, "\(page)")
                 let csp = try #require(response.headers[.contentSecurityPolicy], "\(page)")

@@ -62,6 +62,8 @@ struct IsolationMatrixTests {
                                                                      start: "2026-10-23T09:00:00Z").json()["id"] as? String
         fixture.ids["user"] = try await client.request(.post, "/api/users", key: owner, json: #"{"email": "member-a@example.com"}"#)
             .json()["id"] as? String
+        fixture.ids["invitation"] = try await client.request(.post, "/api/invitations", key: owner, json: #"{"email": "invitee-a@example.com"}"#)
+            .json()["id"] as? String
         _ = try await client.request(.post, "/api/opt-outs", key: a.key, json: #"{"phone": "07400 100557", "reason": "complaint"}"#)
         fixture.ids["phone"] = "+447400100557"
         fixture.ids["tenant"] = a.id
@@ -86,6 +88,7 @@ struct IsolationMatrixTests {
         case "/api/appointments/{id}": resource = pick("appointment"); body = operation.method == "PATCH" ? #"{"status": "cancelled"}"# : nil
         case "/api/users/{id}": resource = pick("user"); body = operation.method == "PATCH" ? #"{"role": "viewer"}"# : nil
         case "/api/me/sessions/{id}": resource = pick("session")
+        case "/api/invitations/{id}", "/api/invitations/{id}/resend": resource = pick("invitation")
         case "/api/opt-outs/{phone}": resource = id.map { _ in "+447400100999" } ?? fixture.ids["phone"]
         case "/api/clients/{id}/export": resource = pick("tenant")
         case "/api/compliance/subject-exports/{id}": resource = id ?? missingId

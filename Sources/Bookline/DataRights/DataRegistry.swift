@@ -82,6 +82,17 @@ public enum DataRegistry {
             .init(name: "totp_secret_sealed", type: .text, handling: .secret), .init(name: "totp_enabled_at", type: .time, handling: .data),
             .init(name: "totp_last_step", type: .integer, handling: .data), .init(name: "mfa_recovery_hashes", type: .text, handling: .secret),
             .init(name: "password_changed_at", type: .time, handling: .data),
+            .init(name: "last_tenant_id", type: .text, handling: .data),
+        ]),
+        // Invitations into the tenant: the address invited is the invitee's personal data.
+        Table(name: "invitations", tenantColumn: "tenant_id", exportKey: ["id"], exported: true, erasure: .none, columns: [
+            .init(name: "tenant_id", type: .text, handling: .data), .init(name: "id", type: .text, handling: .data),
+            .init(name: "email", type: .text, handling: .personal), .init(name: "email_key", type: .text, handling: .derived),
+            .init(name: "role", type: .text, handling: .data), .init(name: "token_hash", type: .text, handling: .secret),
+            .init(name: "invited_by", type: .text, handling: .data), .init(name: "created_at", type: .time, handling: .data),
+            .init(name: "sent_at", type: .time, handling: .data), .init(name: "expires_at", type: .time, handling: .data),
+            .init(name: "accepted_at", type: .time, handling: .data), .init(name: "accepted_by", type: .text, handling: .data),
+            .init(name: "revoked_at", type: .time, handling: .data),
         ]),
         Table(name: "memberships", tenantColumn: "tenant_id", exportKey: ["user_id"], exported: true, erasure: .none, columns: [
             .init(name: "tenant_id", type: .text, handling: .data), .init(name: "user_id", type: .text, handling: .data),

@@ -89,6 +89,8 @@ struct TenantLifecycle: Sendable {
                 // The audit log's trigger lets this transaction, and only it, remove the chain.
                 try await db.raw("SELECT set_config('bookline.purging_tenant', \(bind: tenantId), true)").run()
             }
+            // People who also belong to other tenants keep their login there.
+            try await UserStore.rehomeMembers(leaving: tenantId, now: now, on: db)
             var counts: [String: Int] = [:]
             for table in DataRegistry.tenantTables.reversed() {
                 guard let column = table.tenantColumn else { continue }

@@ -105,13 +105,13 @@ public struct AccountService: Sendable {
         deliver(.passwordChanged, to: user.email, values: ["how": "reset by email link"])
     }
 
-    static func checkPolicy(_ password: String, email: String) throws {
+    static func checkPolicy(_ password: String, email: String, field: String = "newPassword") throws {
         let context = [String(email.prefix { $0 != "@" })]
         switch PasswordPolicy.check(password, context: context) {
         case nil: return
-        case .tooShort: throw Problem.validation(field: "newPassword", password.isEmpty ? "is required" : "must be at least \(PasswordPolicy.minimumLength) characters")
-        case .tooLong: throw Problem.validation(field: "newPassword", "must be at most \(PasswordPolicy.maximumLength) characters")
-        case .common: throw Problem.validation(field: "newPassword", "is too common or too easy to guess; choose another")
+        case .tooShort: throw Problem.validation(field: field, password.isEmpty ? "is required" : "must be at least \(PasswordPolicy.minimumLength) characters")
+        case .tooLong: throw Problem.validation(field: field, "must be at most \(PasswordPolicy.maximumLength) characters")
+        case .common: throw Problem.validation(field: field, "is too common or too easy to guess; choose another")
         }
     }
 

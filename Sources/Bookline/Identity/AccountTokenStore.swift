@@ -32,7 +32,7 @@ public struct AccountTokenStore: Sendable {
         self.database = database
     }
 
-    static func generate() -> String {
+    static func generate(prefix: String = prefix) -> String {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
         return prefix + String((0..<43).map { _ in alphabet.randomElement(using: &generator)! })
@@ -90,7 +90,7 @@ public struct AccountTokenStore: Sendable {
             """).run()
     }
 
-    static func hasShape(_ token: String) -> Bool {
+    static func hasShape(_ token: String, prefix: String = prefix) -> Bool {
         token.utf8.count == prefix.utf8.count + 43 && token.hasPrefix(prefix)
             && token.utf8.dropFirst(prefix.utf8.count).allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) }
     }

@@ -252,20 +252,32 @@ struct AuthRoutes {
         return (try await signIn(user, request: request, context: context, proof: proof), input.session == "cookie")
     }
 
-    /// A completed sign-in: its session (device, address), the audit entry, the tokens.
-    private func signIn(_ user: User, request: Request, context: AppRequestContext, proof: MFAService.Proof?) async throws -> TokenResponse {
+    /// A completed sign-in: its session (device, address), the audit entry, the tokens. The
+    /// user's tenant is the workspace signed in to, opened again by the next sign-in. A
+    /// workspace switch ends the session it came from (`endingSession`) in the same step.
+    func signIn(_ user: User, request: Request, context: AppRequestContext, proof: MFAService.Proof?,
+                action: String = "auth.login", endingSession: String? = nil) async throws -> TokenResponse {
         let now = services.now()
         let actor = context.auditActor(request, principal: Principal(kind: .user, id: user.id, role: user.role))
         let sessionId = Identifier.make(now: now)
-        let refresh = try await services.database.transaction { db in
+        // Before anything is written: a suspended or deleted workspace is refused.
+        if let tenantId = user.tenantId, let tenant = try await services.tenants.find(id: tenantId), tenant.status != .active {
+            throw Problem.forbidden("This account is \(tenant.status.rawValue).")
+        }
+        let (refresh, ended) = try await services.database.transaction { db in
+            let ended = try await endingSession.asyncMap {
+                try await services.sessions.revoke(userId: user.id, only: $0, now: now, on: db)
+            } ?? []
             try await services.sessions.create(id: sessionId, userId: user.id, tenantId: user.tenantId,
                                                userAgent: request.headers[.userAgent], ip: context.remoteIP, now: now, on: db)
+            if let tenantId = user.tenantId { try await services.users.setLastTenant(userId: user.id, tenantId: tenantId, now: now, on: db) }
             try await services.audit.append(AuditEntry(
-                tenantId: user.tenantId, actor: actor, action: "auth.login", targetType: "user", targetId: user.id,
-                details: ["session_id": sessionId, "mfa": proof?.rawValue ?? "none"]
+                tenantId: user.tenantId, actor: actor, action: action, targetType: "user", targetId: user.id,
+                details: ["session_id": sessionId, "mfa": proof?.rawValue ?? (endingSession == nil ? "none" : "kept")]
             ), on: db, now: now)
-            return try await services.refreshTokens.issue(userId: user.id, tenantId: user.tenantId, familyId: sessionId, now: now, on: db)
+            return (try await services.refreshTokens.issue(userId: user.id, tenantId: user.tenantId, familyId: sessionId, now: now, on: db), ended)
         }
+        await services.sessions.invalidate(ended)
         return try await tokens(for: user, refreshToken: refresh, sessionId: sessionId)
     }
 
@@ -294,8 +306,9 @@ struct AuthRoutes {
                 ), on: db, now: now)
             }
             throw Problem.unauthorized("The refresh token was already used; every session from that sign-in is now signed out.")
-        case .rotated(let userId, let family, let next):
-            guard let user = try await services.users.find(id: userId) else {
+        case .rotated(let userId, let tenantId, let family, let next):
+            // The session's workspace: a person removed from it is signed out of it.
+            guard let user = try await services.users.find(id: userId, in: tenantId) else {
                 throw Problem.unauthorized("The refresh token is not valid or has expired.")
             }
             try await services.sessions.touch(id: family, userId: user.id, tenantId: user.tenantId, now: now)

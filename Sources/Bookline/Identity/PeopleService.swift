@@ -10,6 +10,7 @@ import SQLKit
 public struct PeopleService: Sendable {
     let database: Database
     let users: UserStore
+    let sessions: SessionStore
     let hasher: PasswordHasher
     let audit: AuditLog
     let now: @Sendable () -> Date
@@ -20,7 +21,7 @@ public struct PeopleService: Sendable {
     )
     static let ownersOnly = Problem.forbidden("Only an owner can add, change or remove an owner.")
     static let emailTaken = Problem(status: .conflict, slug: "email-taken", title: "Email already registered",
-                                    detail: "This email already signs in to Bookline; each person has one login.")
+                                    detail: "This email already signs in to Bookline; invite it instead (POST /api/invitations), and the person joins with the login they have.")
 
     /// Who is asking: their role decides what they may do to whom.
     public struct Manager: Sendable {
@@ -83,33 +84,39 @@ public struct PeopleService: Sendable {
         return try await member(userId, tenantId: manager.tenantId) ?? user
     }
 
-    /// Removes someone: their login and every session of it end at once.
+    /// Removes someone from the tenant: their sessions in it end at once, and their login goes
+    /// too unless they belong to other tenants.
     public func remove(userId: String, by manager: Manager) async throws {
         guard userId != manager.userId else {
             throw Problem(status: .conflict, slug: "cannot-remove-self", title: "Cannot remove yourself",
                           detail: "Ask another owner to remove your login.")
         }
         let moment = now()
-        try await database.transaction { db in
-            guard let current = try await member(userId, tenantId: manager.tenantId) else { throw Self.notFound }
-            if current.role == .owner, manager.role != .owner { throw Self.ownersOnly }
-            if current.role == .owner, try await users.ownerCount(tenantId: manager.tenantId, on: db) <= 1 { throw Self.lastOwner }
-            let gone = try await db.raw("""
-                DELETE FROM users WHERE tenant_id = \(bind: manager.tenantId) AND id = \(bind: userId) RETURNING id
-                """).all()
-            guard !gone.isEmpty else { throw Self.notFound }
-            try await audit.append(AuditEntry(
-                tenantId: manager.tenantId, actor: manager.actor, action: "user.removed", targetType: "user", targetId: userId,
-                details: ["role": current.role.rawValue]
-            ), on: db, now: moment)
+        // Platform work: a person's other memberships and home lie beyond this tenant's wall;
+        // every statement still names this tenant.
+        let revoked = try await TenantScope.$current.withValue(nil) {
+            try await database.transaction { db -> [String] in
+                guard let current = try await member(userId, tenantId: manager.tenantId) else { throw Self.notFound }
+                if current.role == .owner, manager.role != .owner { throw Self.ownersOnly }
+                if current.role == .owner, try await users.ownerCount(tenantId: manager.tenantId, on: db) <= 1 { throw Self.lastOwner }
+                let revoked = try await sessions.revoke(userId: userId, tenantId: manager.tenantId, now: moment, on: db)
+                guard let loginRemoved = try await users.leave(tenantId: manager.tenantId, userId: userId, now: moment, on: db) else {
+                    throw Self.notFound
+                }
+                try await audit.append(AuditEntry(
+                    tenantId: manager.tenantId, actor: manager.actor, action: "user.removed", targetType: "user", targetId: userId,
+                    details: ["role": current.role.rawValue, "login_removed": String(loginRemoved), "sessions_revoked": String(revoked.count)]
+                ), on: db, now: moment)
+                return revoked
+            }
         }
+        await sessions.invalidate(revoked)
         await users.invalidate(userId)
     }
 
     static let notFound = Problem.notFound("No user with this id in this account.")
 
     private func member(_ userId: String, tenantId: String) async throws -> User? {
-        guard let user = try await users.find(id: userId), user.tenantId == tenantId else { return nil }
-        return user
+        try await users.find(id: userId, in: tenantId)
     }
 }

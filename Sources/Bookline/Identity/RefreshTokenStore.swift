@@ -11,7 +11,7 @@ public struct RefreshTokenStore: Sendable {
     let database: Database
 
     public enum Outcome: Sendable, Equatable {
-        case rotated(userId: String, familyId: String, newToken: String)
+        case rotated(userId: String, tenantId: String?, familyId: String, newToken: String)
         case invalid
         /// A spent token came back: its family is now revoked.
         case reused(userId: String, familyId: String)
@@ -56,7 +56,7 @@ public struct RefreshTokenStore: Sendable {
             guard try row.decode(column: "expires_at", as: Date.self) > now else { return .invalid }
             try await db.raw("UPDATE refresh_tokens SET used_at = \(bind: now) WHERE id = \(bind: id)").run()
             let next = try await issue(userId: userId, tenantId: tenantId, familyId: family, now: now, on: db)
-            return .rotated(userId: userId, familyId: family, newToken: next)
+            return .rotated(userId: userId, tenantId: tenantId, familyId: family, newToken: next)
         }
     }
 

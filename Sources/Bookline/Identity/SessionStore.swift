@@ -69,19 +69,22 @@ public struct SessionStore: Sendable {
             """).all().map(Self.decode)
     }
 
-    /// Revokes sessions of `userId`: one (`only`), or all but `keeping`. Returns the ids revoked;
-    /// their refresh tokens are revoked in the same transaction.
-    func revoke(userId: String, only: String? = nil, keeping: String? = nil, now: Date, on db: any SQLDatabase) async throws -> [String] {
+    /// Revokes sessions of `userId`: one (`only`), all but `keeping`, or those in one tenant.
+    /// Returns the ids revoked; their refresh tokens are revoked in the same transaction.
+    func revoke(userId: String, only: String? = nil, keeping: String? = nil, tenantId: String? = nil,
+                now: Date, on db: any SQLDatabase) async throws -> [String] {
         var query = db.update("user_sessions").set("revoked_at", to: SQLBind(now))
             .where("user_id", .equal, userId).where("revoked_at", .is, SQLLiteral.null)
         if let only { query = query.where("id", .equal, only) }
         if let keeping { query = query.where("id", .notEqual, keeping) }
+        if let tenantId { query = query.where("tenant_id", .equal, tenantId) }
         let ids = try await query.returning("id").all().map { try $0.decode(column: "id", as: String.self) }
         // Refresh families with no session row (sign-ins from before sessions) go too.
         var tokens = db.update("refresh_tokens").set("revoked_at", to: SQLBind(now))
             .where("user_id", .equal, userId).where("revoked_at", .is, SQLLiteral.null)
         if let only { tokens = tokens.where("family_id", .equal, only) }
         if let keeping { tokens = tokens.where("family_id", .notEqual, keeping) }
+        if let tenantId { tokens = tokens.where("tenant_id", .equal, tenantId) }
         try await tokens.run()
         return ids
     }

@@ -58,7 +58,7 @@ struct UserRoutes {
     static let roleMessage = "must be one of \(TenantRole.allCases.map(\.rawValue).joined(separator: ", "))"
 
     var people: PeopleService {
-        PeopleService(database: services.database, users: services.users, hasher: services.hasher, audit: services.audit, now: services.now)
+        PeopleService(database: services.database, users: services.users, sessions: services.sessions, hasher: services.hasher, audit: services.audit, now: services.now)
     }
 
     func addRoutes(to group: RouterGroup<TenantRequestContext>) {

@@ -35,17 +35,14 @@ public struct UserStore: Sendable {
         self.database = database
     }
 
-    /// True when the user exists in `tenantId` (nil for staff) with `role`.
+    /// True when the user is a member of `tenantId` with `role` (for staff: `tenantId` nil and
+    /// their staff role).
     func isCurrent(id: String, tenantId: String?, role: Role, now: Date) async throws -> Bool {
-        let expected = "\(tenantId ?? "-"):\(role.rawValue)"
-        if let cached = standing.value(for: id, now: now) { return cached == expected }
-        guard let user = try await find(id: id) else {
-            standing.insert("gone", for: id, now: now)
-            return false
-        }
-        let actual = "\(user.tenantId ?? "-"):\(user.role.rawValue)"
-        standing.insert(actual, for: id, now: now)
-        return actual == expected
+        let key = "\(id):\(tenantId ?? "-")"
+        if let cached = standing.value(for: key, now: now) { return cached == role.rawValue }
+        let actual = try await find(id: id, in: tenantId)?.role.rawValue ?? "gone"
+        standing.insert(actual, for: key, now: now)
+        return actual == role.rawValue
     }
 
     /// Forgets a user's cached standing here and on every other instance; removing a user
@@ -55,9 +52,9 @@ public struct UserStore: Sendable {
         await database.broadcast(.user(id: id))
     }
 
-    /// Forgets a user's cached standing on this instance only.
+    /// Forgets a user's cached standing (in every workspace) on this instance only.
     func forget(_ id: String) {
-        standing.remove(id)
+        standing.removeAll(whereKey: { $0.hasPrefix(id + ":") })
     }
 
     func forgetAll() {
@@ -103,11 +100,7 @@ public struct UserStore: Sendable {
             UPDATE memberships SET role = \(bind: role.rawValue), updated_at = \(bind: now)
             WHERE tenant_id = \(bind: tenantId) AND user_id = \(bind: userId) RETURNING user_id
             """).all()
-        guard !changed.isEmpty else { return false }
-        try await db.raw("""
-            UPDATE users SET role = \(bind: Self.legacyRole(.tenant(role))), updated_at = \(bind: now) WHERE id = \(bind: userId)
-            """).run()
-        return true
+        return !changed.isEmpty
     }
 
     /// How many owners the tenant has (it must always keep one).
@@ -117,17 +110,31 @@ public struct UserStore: Sendable {
             """).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
-    /// The tenant's people, oldest first.
+    /// The tenant's people (whatever their home workspace), oldest first.
     func members(tenantId: String) async throws -> [User] {
         try await database.sql.raw("""
-            SELECT \(unsafeRaw: Self.columns) \(unsafeRaw: Self.joined) WHERE memberships.tenant_id = \(bind: tenantId)
-            ORDER BY users.created_at, users.id
-            """).all().map(Self.decode)
+            SELECT users.*, memberships.role AS member_role, memberships.tenant_id AS member_tenant
+            FROM users JOIN memberships ON memberships.user_id = users.id
+            WHERE memberships.tenant_id = \(bind: tenantId)
+            ORDER BY memberships.created_at, users.id
+            """).all().compactMap(Self.decode)
     }
 
-    /// Users with their role in their tenant (a staff account has no membership).
-    static let columns = "users.*, memberships.role AS member_role"
-    static let joined = "FROM users LEFT JOIN memberships ON memberships.user_id = users.id AND memberships.tenant_id = users.tenant_id"
+    /// A person as seen from their default workspace: the last one they worked in, else their
+    /// home, else the oldest membership, live tenants before suspended or deleted ones. Staff
+    /// have no membership and read as themselves.
+    static let defaultWorkspace = """
+        SELECT users.*, memberships.role AS member_role, memberships.tenant_id AS member_tenant
+        FROM users
+        LEFT JOIN memberships ON memberships.user_id = users.id
+        LEFT JOIN tenants ON tenants.id = memberships.tenant_id
+        """
+    static let defaultWorkspaceOrder = """
+        ORDER BY CASE WHEN tenants.status = 'active' THEN 0 ELSE 1 END,
+                 CASE WHEN memberships.tenant_id = users.last_tenant_id THEN 0 WHEN memberships.tenant_id = users.tenant_id THEN 1 ELSE 2 END,
+                 memberships.created_at
+        LIMIT 1
+        """
 
     /// A new password (change or reset): clears any lockout.
     func setPassword(userId: String, hash: String, now: Date, on db: any SQLDatabase) async throws {
@@ -196,15 +203,35 @@ public struct UserStore: Sendable {
             """).run()
     }
 
+    /// The person in their default workspace (see `defaultWorkspace`); nil when there is no
+    /// such login, or a tenant person no longer belongs to any tenant.
     public func find(email: EmailAddress) async throws -> User? {
-        try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) \(unsafeRaw: Self.joined) WHERE users.email_key = \(bind: email.lookupKey)")
-            .first().map(Self.decode)
+        try await database.sql.raw("""
+            \(unsafeRaw: Self.defaultWorkspace) WHERE users.email_key = \(bind: email.lookupKey) \(unsafeRaw: Self.defaultWorkspaceOrder)
+            """).first().flatMap(Self.decode)
     }
 
     public func find(id: String) async throws -> User? {
         guard Identifier.isValid(id) else { return nil }
-        return try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) \(unsafeRaw: Self.joined) WHERE users.id = \(bind: id)")
-            .first().map(Self.decode)
+        return try await database.sql.raw("""
+            \(unsafeRaw: Self.defaultWorkspace) WHERE users.id = \(bind: id) \(unsafeRaw: Self.defaultWorkspaceOrder)
+            """).first().flatMap(Self.decode)
+    }
+
+    /// The person as a member of `tenantId` (their role there), or staff when `tenantId` is nil;
+    /// nil when they are not.
+    public func find(id: String, in tenantId: String?) async throws -> User? {
+        guard Identifier.isValid(id) else { return nil }
+        guard let tenantId else {
+            return try await database.sql.raw("""
+                SELECT users.*, NULL AS member_role, NULL AS member_tenant FROM users WHERE users.id = \(bind: id) AND users.tenant_id IS NULL
+                """).first().flatMap(Self.decode)
+        }
+        return try await database.sql.raw("""
+            SELECT users.*, memberships.role AS member_role, memberships.tenant_id AS member_tenant
+            FROM users JOIN memberships ON memberships.user_id = users.id AND memberships.tenant_id = \(bind: tenantId)
+            WHERE users.id = \(bind: id)
+            """).first().flatMap(Self.decode)
     }
 
     public func emailExists(_ email: EmailAddress, on db: (any SQLDatabase)? = nil) async throws -> Bool {
@@ -228,8 +255,13 @@ public struct UserStore: Sendable {
             """).run()
     }
 
-    static func decode(_ row: any SQLRow) throws -> User {
-        let tenantId = try row.decode(column: "tenant_id", as: String?.self)
+    /// A row of users joined with one membership (`member_role`, `member_tenant`): the user as
+    /// a member of that tenant. A tenant person with no membership decodes to nil: their login
+    /// opens nothing (and must never read as staff).
+    static func decode(_ row: any SQLRow) throws -> User? {
+        let home = try row.decode(column: "tenant_id", as: String?.self)
+        let tenantId = try row.decode(column: "member_tenant", as: String?.self)
+        guard home == nil || tenantId != nil else { return nil }
         let roleName = try row.decode(column: "member_role", as: String?.self) ?? row.decode(column: "role", as: String.self)
         return User(
             id: try row.decode(column: "id", as: String.self),

@@ -1,11 +1,12 @@
 import Foundation
 import Hummingbird
 
-/// Pages with clean URLs (`/onboard`, `/dashboard`, `/admin`, `/compliance`, and the emailed links' `/reset-password`, `/verify-email`) served from `public/`. Everything else in
+/// Pages with clean URLs (`/onboard`, `/dashboard`, `/admin`, `/compliance`, and the emailed links' `/reset-password`, `/verify-email`, `/invite`) served from `public/`. Everything else in
 /// `public/` (the landing page, assets) is served by the file middleware.
 struct PageRoutes {
     static let pages = ["onboard": "onboard.html", "dashboard": "dashboard.html", "admin": "admin.html", "compliance": "compliance.html",
-                        "reset-password": "reset-password.html", "verify-email": "verify-email.html"]
+                        "reset-password": "reset-password.html", "verify-email": "verify-email.html",
+                        "invite": "invite.html"]
     let publicFolder: URL
 
     func addRoutes(to router: Router<AppRequestContext>) throws {

@@ -111,6 +111,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     IndustryRoutes(catalog: services.industries).addRoutes(to: router)
     AuthRoutes(services: services).addRoutes(to: router)
     AccountRoutes(services: services).addPublicRoutes(to: router)
+    InvitationRoutes(services: services).addPublicRoutes(to: router)
     TwilioWebhookRoutes(services: services).addRoutes(to: router)
     VoiceWebhookRoutes(services: services).addRoutes(to: router)
 
@@ -121,6 +122,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     let anyCaller = router.group("api")
         .add(middleware: AuthenticationMiddleware(authenticator: authenticator, services: services, platformRoles: nil))
     MeRoutes(services: services).addRoutes(to: anyCaller)
+    WorkspaceRoutes(services: services).addRoutes(to: anyCaller)
     AccountRoutes(services: services).addRoutes(to: anyCaller)
     AuditRoutes(services: services).addRoutes(to: anyCaller)
     ErrorStatsRoutes(services: services).addRoutes(to: anyCaller)
@@ -167,6 +169,7 @@ public func buildRouter(_ services: AppServices) throws -> Router<AppRequestCont
     RetentionRoutes(services: services).addRoutes(to: tenantAPI)
     EventRoutes(services: services).addRoutes(to: tenantAPI)
     UserRoutes(services: services).addRoutes(to: tenantAPI)
+    InvitationRoutes(services: services).addRoutes(to: tenantAPI)
     routeTable.load(router.routes)
     return router
 }

@@ -12,6 +12,7 @@ public struct AccountMail: Sendable, Equatable {
         case passwordReset = "password_reset"
         case emailVerification = "email_verification"
         case passwordChanged = "password_changed"
+        case invitation
     }
 
     public let kind: Kind
@@ -124,7 +125,7 @@ public struct AccountMailTemplates: Sendable {
             }
             let file = try YAMLDecoder().decode(File.self, from: text)
             let parts = TemplateParts(emailSubject: file.subject, emailText: file.text, emailHtml: file.html)
-            if let problem = TemplateRules.problems(in: parts, allowed: ["email", "link", "business", "how"]).first {
+            if let problem = TemplateRules.problems(in: parts, allowed: ["email", "link", "business", "how", "inviter", "role"]).first {
                 throw TemplateCatalogError(description: "\(url.path): \(problem.field) \(problem.message)")
             }
             files[kind] = parts
