@@ -1,5 +1,5 @@
-// Settings > Users: owners and admins add people (a generated password shown once), change
-// their roles and remove them. Members, viewers and API keys cannot; for them the section stays
+// Settings > Users: owners and admins invite people by email (or add them with a generated
+// password shown once), resend or revoke invitations, change roles and remove people. Members, viewers and API keys cannot; for them the section stays
 // hidden. The server decides who may change whom (only owners touch owners).
 "use strict";
 
@@ -43,9 +43,59 @@ async function loadUsers() {
     });
     actions.append(remove);
   }
+  await loadInvitations();
+}
+
+function invitationButton(label, name, action) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary";
+  button.textContent = label;
+  button.setAttribute("aria-label", `${label} the invitation of ${name}`);
+  button.addEventListener("click", async () => {
+    try { await action(); await loadInvitations(); } catch (error) { handle(error); }
+  });
+  return button;
+}
+
+async function loadInvitations() {
+  const page = await api("/api/invitations");
+  $("invite-form").hidden = false;
+  $("invitations-table").closest(".table-wrap").hidden = page.items.length === 0;
+  const body = $("invitations-table").tBodies[0];
+  body.replaceChildren();
+  for (const invitation of page.items) {
+    const row = body.insertRow();
+    row.dataset.id = invitation.id;
+    tableCell(row, invitation.email);
+    tableCell(row, invitation.role);
+    tableCell(row, invitation.status);
+    tableCell(row, invitation.status === "accepted" ? "" : new Date(invitation.expiresAt).toLocaleString());
+    const actions = tableCell(row, "");
+    actions.textContent = "";
+    if (invitation.status === "pending" || invitation.status === "expired") {
+      actions.append(invitationButton("Resend", invitation.email, async () => {
+        await api(`/api/invitations/${invitation.id}/resend`, { method: "POST" });
+        $("invite-sent").textContent = `A new link is on its way to ${invitation.email}.`;
+      }));
+      actions.append(" ", invitationButton("Revoke", invitation.email,
+        () => api(`/api/invitations/${invitation.id}`, { method: "DELETE" })));
+    }
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  $("invite-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("invite-sent").textContent = "";
+    try {
+      const invitation = await api("/api/invitations", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email: $("invite-email").value.trim(), role: $("invite-role").value }) });
+      $("invite-sent").textContent = `Invitation sent to ${invitation.email}.`;
+      $("invite-email").value = "";
+      await loadInvitations();
+    } catch (error) { handle(error); }
+  });
   $("user-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     try {

@@ -244,6 +244,7 @@ async function start(options = {}) {
   show("overview");
   notice("");
   showAccountState(me);
+  loadWorkspaces(me).catch(() => { $("workspace-field").hidden = true; });
   if (me.account && me.account.mfaEnrolmentRequired) {
     // The tenant requires a second factor: only the account panel answers until it is set up.
     showTab("account-panel");

@@ -56,7 +56,8 @@ def main():
     for width in (1200, 375):
         browser = chrome(width)
         try:
-            for path, ready in (("/", "main"), ("/onboard", "main"), ("/docs", "body")):
+            for path, ready in (("/", "main"), ("/onboard", "main"), ("/docs", "body"), ("/reset-password", "main"),
+                                ("/verify-email", "main"), ("/invite", "main")):
                 browser.get(BASE + path)
                 WebDriverWait(browser, 15).until(lambda b: b.find_element(By.TAG_NAME, ready))
                 audit(browser, f"{path} at {width} px")
@@ -68,7 +69,8 @@ def main():
                 keyboard_reaches(browser, "login-button", f"{path} sign-in at {width} px")
                 pages += 1
             wait = sign_in(browser, "/dashboard", "a11y@example.com", "a11y-password-42", "overview")
-            for tab in ("overview-panel", "leads-panel", "appointments-panel", "messages-panel", "keys-panel", "settings-panel"):
+            for tab in ("overview-panel", "leads-panel", "appointments-panel", "messages-panel", "keys-panel", "settings-panel",
+                        "account-panel"):
                 browser.find_element(By.CSS_SELECTOR, f"a[data-tab='{tab}']").click()
                 wait.until(lambda b: b.find_element(By.ID, tab).is_displayed())
                 audit(browser, f"/dashboard {tab} at {width} px")
