@@ -76,6 +76,26 @@ struct TwilioWebhookTests {
         }
     }
 
+    @Test func controlCharactersInSignedFormsAreStoredNotFatal() async throws {
+        try await withApp(configure: Self.configure) { client, services in
+            let tenant = try await services.makeTenant()
+            let path = "/webhooks/twilio/\(tenant.id)/sms"
+            let form: [(String, String)] = [("MessageSid", "SM\u{0}9"), ("From", "\u{16}t\u{0}w"), ("To", "+447400100999"),
+                                            ("Body", "Zo\u{eb}\u{0}Smith")]
+            let answer = try await Self.post(client, path, form, token: Self.platformToken, services: services)
+            #expect(answer.status == .ok, "NUL in a signed form is stored, not a database error")
+            #expect(answer.text.hasSuffix("<Response></Response>"))
+            let inbound = try await client.request(.get, "/api/messages?direction=inbound", key: tenant.key).json()
+            let items = inbound["items"] as? [[String: Any]] ?? []
+            #expect(items.count == 1)
+            #expect(items.first?["body"] as? String == "Zo\u{eb}\u{FFFD}Smith")
+            let status = try await Self.post(client, "/webhooks/twilio/\(tenant.id)/status",
+                                             [("MessageSid", "SM\u{0}1"), ("MessageStatus", "delivered"), ("ErrorCode", "\u{0}")],
+                                             token: Self.platformToken, services: services)
+            #expect(status.status == .noContent, "an unknown sid with NUL is nothing to record, not a 500")
+        }
+    }
+
     @Test func badSignaturesChangeNothingAndAreAudited() async throws {
         let logs = LogCapture()
         try await withApp(configure: Self.configure, logs: logs) { client, services in

@@ -32,7 +32,13 @@ struct CallService: Sendable {
             guard try await store.claimReceipt(tenantId: tenantId, providerCallId: report.providerCallId, eventType: eventType,
                                                now: now, on: db)
             else {
+                // A concurrent delivery may have claimed it after our read: the claim waited for
+                // that transaction's commit, so a fresh read now sees its row.
                 if let existing { return Recorded(call: existing, duplicate: true) }
+                if let winner = try await store.find(tenantId: tenantId, provider: report.provider,
+                                                     providerCallId: report.providerCallId, on: db) {
+                    return Recorded(call: winner, duplicate: true)
+                }
                 throw Problem.notFound("This event was already handled.")
             }
         } else if let existing {

@@ -55,7 +55,14 @@ struct TwilioWebhookRoutes {
             try await services.rejectWebhook(provider: "twilio", reason: reason, tenant: tenant, request: request, context: context,
                                               detail: "The request's X-Twilio-Signature does not verify.")
         }
-        return Verified(tenant: tenant, settings: settings, parameters: Dictionary(pairs, uniquingKeysWith: { first, _ in first }))
+        // Signed over the bytes as sent; stored without NUL, which PostgreSQL text cannot hold.
+        let stored = pairs.map { ($0.0, Self.storable($0.1)) }
+        return Verified(tenant: tenant, settings: settings, parameters: Dictionary(stored, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// A provider's value as text a database can keep: NUL becomes U+FFFD, so nothing is lost silently.
+    static func storable(_ value: String) -> String {
+        value.unicodeScalars.contains("\u{0}") ? value.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : value
     }
 
     /// Twilio's delivery statuses, in Bookline's terms (nil: nothing to record yet).
